@@ -1,0 +1,5 @@
+import sys
+
+from dunning.cli import main
+
+sys.exit(main())
