@@ -1,0 +1,60 @@
+"""What earlier letters mean for a record today.
+
+Only sent letters remind anything; a letter removed from review reminded
+nothing; one still waiting blocks a second. A record's cycle ends when nothing
+dunned is left: an earlier letter belongs to the current cycle while an item it
+listed (or a charge it created) is still open.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Dict, FrozenSet, Iterable, Optional, Tuple
+
+from .facts import PastLetter, RecordKey
+
+
+@dataclass(frozen=True)
+class RecordHistory:
+    sent: Tuple[PastLetter, ...]  # by date
+    pending: Tuple[PastLetter, ...]
+    cycle: Tuple[PastLetter, ...]  # sent letters of the current cycle, by date
+
+    @property
+    def last_sent(self) -> Optional[PastLetter]:
+        return self.sent[-1] if self.sent else None
+
+    @property
+    def last_in_cycle(self) -> Optional[PastLetter]:
+        return self.cycle[-1] if self.cycle else None
+
+    @property
+    def highest_in_cycle(self) -> int:
+        return max((letter.level for letter in self.cycle), default=0)
+
+    def fee_charged_in_cycle(self, level: int) -> bool:
+        return any(letter.fee_level == level for letter in self.cycle)
+
+    def interest_charged_until(self, item: str) -> Optional[date]:
+        ends = [letter.interest_until[item] for letter in self.sent if item in letter.interest_until]
+        return max(ends, default=None)
+
+
+def record_history(letters: Iterable[PastLetter], record: RecordKey, open_items: FrozenSet[str],
+                   charge_origins: FrozenSet[str]) -> RecordHistory:
+    mine = sorted((lt for lt in letters if lt.record == record), key=lambda lt: (lt.date, lt.number))
+    sent = tuple(lt for lt in mine if lt.state == "sent")
+    pending = tuple(lt for lt in mine if lt.state == "pending")
+    cycle = tuple(lt for lt in sent if lt.number in charge_origins or open_items.intersection(lt.items))
+    return RecordHistory(sent=sent, pending=pending, cycle=cycle)
+
+
+def item_memory(letters: Iterable[PastLetter]) -> Dict[str, int]:
+    """The highest level each item appeared at on a sent letter; it stays with the item across cycles."""
+    memory: Dict[str, int] = {}
+    for letter in letters:
+        if letter.state != "sent":
+            continue
+        for item, level in letter.items.items():
+            memory[item] = max(memory.get(item, 0), level)
+    return memory
