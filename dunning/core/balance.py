@@ -5,9 +5,9 @@ the same answer whenever it is computed.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Optional
 
 from .facts import Allocation, Credit, Item
 
@@ -27,6 +27,6 @@ def open_credit(credit: Credit, as_of: date) -> Decimal:
     return credit.amount - allocated(credit.allocations, as_of)
 
 
-def days_overdue(due: Optional[date], as_of: date) -> Optional[int]:
+def days_overdue(due: date | None, as_of: date) -> int | None:
     """The due date itself is not overdue: 0 on the due date, 1 the day after."""
     return None if due is None else (as_of - due).days

@@ -7,17 +7,17 @@ overdue, so each payment lowers it from its own date on.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Mapping, Optional, Tuple
 
 from .balance import allocated
-from .facts import Item, Level, Procedure
+from .facts import Item, Level, Procedure, Rates
 from .money import ZERO, in_currency, round_money
 
 
 def fee_for(level: Level, currency: str, invoices_total: Decimal, procedure: Procedure,
-            rates: Mapping, minor_units: Mapping[str, int]) -> Decimal:
+            rates: Rates, minor_units: Mapping[str, int]) -> Decimal:
     """Fixed fee in the currency (or the default currency's, converted) plus a percent of the dunned invoices."""
     fixed, _missing = in_currency(level.fee_fixed, currency, procedure.default_currency, rates)
     fee = fixed or ZERO
@@ -51,7 +51,7 @@ def item_interest(item: Item, start: date, as_of: date, yearly_percent: Decimal)
     return total * yearly_percent / Decimal(36500)
 
 
-def interest_start(item: Item, charged_until: Optional[date]) -> Optional[date]:
+def interest_start(item: Item, charged_until: date | None) -> date | None:
     """Interest runs from the due date, or from the end of the period an earlier letter charged."""
     if item.due_date is None:
         return None
@@ -60,6 +60,6 @@ def interest_start(item: Item, charged_until: Optional[date]) -> Optional[date]:
     return item.due_date
 
 
-def letter_interest(parts: Tuple[Decimal, ...], currency: str, minor_units: Mapping[str, int]) -> Decimal:
+def letter_interest(parts: tuple[Decimal, ...], currency: str, minor_units: Mapping[str, int]) -> Decimal:
     """Rounded half-up once per letter, not per line."""
     return round_money(sum(parts, ZERO), currency, minor_units)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Optional, Tuple
 
 from .facts import RecordKey
 
@@ -22,8 +21,8 @@ class Line:
     level: int
     reminded_level: int  # highest level it appeared at on an earlier sent letter (0: never)
     interest: Decimal = Decimal(0)  # unrounded share of this letter's interest
-    interest_from: Optional[date] = None  # first day charged (exclusive bound is the day before)
-    origin_letter: Optional[str] = None
+    interest_from: date | None = None  # first day charged (exclusive bound is the day before)
+    origin_letter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,9 @@ class InfoLine:
     """Shown for information only, outside the total (not yet due, below level 1, disputed)."""
 
     number: str
-    due_date: Optional[date]
+    due_date: date | None
     open_amount: Decimal
-    days_overdue: Optional[int]
+    days_overdue: int | None
     note: str  # "not_due", "below_first_level", "disputed", "paused"
 
 
@@ -53,19 +52,19 @@ class LetterDecision:
     as_of: date
     level: int
     level_name: str
-    channels: Tuple[str, ...]
+    channels: tuple[str, ...]
     sending: str  # "automatic" or "review"
-    lines: Tuple[Line, ...]
-    credits: Tuple[CreditLine, ...]
-    info: Tuple[InfoLine, ...]
+    lines: tuple[Line, ...]
+    credits: tuple[CreditLine, ...]
+    info: tuple[InfoLine, ...]
     dunned_total: Decimal  # invoices + charges, before fee, interest and credits
     fee: Decimal
-    fee_level: Optional[int]  # the level whose fee is charged, None when none
+    fee_level: int | None  # the level whose fee is charged, None when none
     interest: Decimal  # rounded once per letter
     credit_total: Decimal  # positive amount subtracted
     total: Decimal
     repeat: bool
-    reasons: Tuple[str, ...]
+    reasons: tuple[str, ...]
 
     @property
     def currency(self) -> str:
@@ -84,8 +83,8 @@ class Skip:
     customer: str
     reason: str
     code: str  # machine-readable: paused, interval, credit_covers, no_procedure, ...
-    currency: Optional[str] = None
-    invoice: Optional[str] = None
+    currency: str | None = None
+    invoice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class DataIssue:
 class Decisions:
     company: str
     as_of: date
-    letters: Tuple[LetterDecision, ...] = ()
-    skips: Tuple[Skip, ...] = ()
-    waivers: Tuple[Waiver, ...] = ()
-    data_issues: Tuple[DataIssue, ...] = field(default_factory=tuple)
+    letters: tuple[LetterDecision, ...] = ()
+    skips: tuple[Skip, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    data_issues: tuple[DataIssue, ...] = field(default_factory=tuple)

@@ -6,14 +6,13 @@ gives the same decisions, whatever order its facts come in.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Dict, List, Tuple
 
 from .balance import open_amount, open_credit
 from .decision import DataIssue, Decisions, LetterDecision, Skip, Waiver
-from .facts import Credit, Customer, Item, RecordKey, Snapshot
+from .facts import Credit, Customer, RecordKey, Snapshot
 from .history import item_memory, record_history
-from .level import ranked
 from .letter import RecordDecider
+from .level import ranked
 from .record import Candidate, RecordInput, charge_record, hold_of, is_open, procedure_of, record_of
 
 
@@ -21,12 +20,12 @@ def evaluate(snapshot: Snapshot) -> Decisions:
     as_of = snapshot.as_of
     open_items = sorted((i for i in snapshot.items if is_open(i, snapshot)), key=lambda i: (i.kind != "invoice", i.number))
     open_numbers = frozenset(i.number for i in open_items)
-    skips: List[Skip] = []
-    issues: List[DataIssue] = []
-    waivers: List[Waiver] = []
-    records: Dict[RecordKey, RecordInput] = {}
-    paused_customers: Dict[str, Customer] = {}
-    records_by_invoice: Dict[str, RecordKey] = {}
+    skips: list[Skip] = []
+    issues: list[DataIssue] = []
+    waivers: list[Waiver] = []
+    records: dict[RecordKey, RecordInput] = {}
+    paused_customers: dict[str, Customer] = {}
+    records_by_invoice: dict[str, RecordKey] = {}
 
     for item in open_items:
         customer = snapshot.customers.get(item.customer)
@@ -67,7 +66,7 @@ def evaluate(snapshot: Snapshot) -> Decisions:
         why = f" ({pause.reason})" if pause and pause.reason else ""
         skips.append(Skip(snapshot.company, customer.number, f"paused{until}{why}", "paused"))
 
-    letters: List[LetterDecision] = []
+    letters: list[LetterDecision] = []
     memory = item_memory(snapshot.history)
     credits = _open_credits(snapshot)
     charge_origins = frozenset(i.origin_letter for i in open_items if i.kind == "charge" and i.origin_letter)
@@ -85,9 +84,9 @@ def evaluate(snapshot: Snapshot) -> Decisions:
     return Decisions(snapshot.company, as_of, tuple(letters), tuple(skips), tuple(waivers), tuple(issues))
 
 
-def _open_credits(snapshot: Snapshot) -> Dict[Tuple[str, str], List[Tuple[Credit, Decimal]]]:
+def _open_credits(snapshot: Snapshot) -> dict[tuple[str, str], list[tuple[Credit, Decimal]]]:
     """Unallocated payments and open credit notes per customer and currency."""
-    out: Dict[Tuple[str, str], List[Tuple[Credit, Decimal]]] = {}
+    out: dict[tuple[str, str], list[tuple[Credit, Decimal]]] = {}
     for credit in sorted(snapshot.credits, key=lambda c: (c.date, c.kind, c.number)):
         amount = open_credit(credit, snapshot.as_of)
         if amount > 0:

@@ -6,10 +6,12 @@ always an argument.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from datetime import date as Day
 from decimal import Decimal
-from typing import Literal, Mapping, Optional, Tuple
+from typing import Literal
 
 Scope = Literal["customer", "invoice"]
 Mode = Literal["jump", "step"]
@@ -17,6 +19,7 @@ Combine = Literal["and", "or"]
 Sending = Literal["automatic", "review"]
 ChargesPolicy = Literal["collect", "waive"]
 ItemKind = Literal["invoice", "charge"]
+Rates = Mapping[tuple[str, str], Decimal]  # (from, to) -> units of `to` per unit of `from`
 
 # Statuses that are posted and still owed; everything else is never dunned.
 DUNNABLE_STATUSES = frozenset({"open", "posted", "sent", "overdue", "partially_paid"})
@@ -35,7 +38,7 @@ class Pause:
     """Dunning held; with an until date it ends by itself the day after."""
 
     reason: str = ""
-    until: Optional[date] = None
+    until: date | None = None
 
     def holds_on(self, day: date) -> bool:
         return self.until is None or day <= self.until
@@ -52,22 +55,22 @@ class Level:
     min_total: Mapping[str, Decimal] = field(default_factory=dict)
     combine: Combine = "and"
     fee_fixed: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> fee
-    fee_percent: Optional[Decimal] = None  # percent of dunned invoices before credits
-    interest_rate: Optional[Decimal] = None  # yearly percent; overrides the procedure's
-    channels: Tuple[str, ...] = ("email",)
+    fee_percent: Decimal | None = None  # percent of dunned invoices before credits
+    interest_rate: Decimal | None = None  # yearly percent; overrides the procedure's
+    channels: tuple[str, ...] = ("email",)
 
 
 @dataclass(frozen=True)
 class Procedure:
     code: str
-    levels: Tuple[Level, ...]  # any order; the core sorts by days
+    levels: tuple[Level, ...]  # any order; the core sorts by days
     scope: Scope = "customer"
     mode: Mode = "jump"
     min_interval_days: int = 7
-    repeat_days: Optional[int] = None
+    repeat_days: int | None = None
     sending: Sending = "automatic"
     default_currency: str = "EUR"  # used for thresholds a currency has no line for
-    interest_rate: Optional[Decimal] = None  # yearly percent, simple, ACT/365
+    interest_rate: Decimal | None = None  # yearly percent, simple, ACT/365
     charges_policy: ChargesPolicy = "collect"
     allow_invoice_override: bool = True
 
@@ -80,18 +83,18 @@ class Item:
     customer: str
     currency: str
     amount: Decimal
-    due_date: Optional[date]
+    due_date: date | None
     kind: ItemKind = "invoice"
-    issue_date: Optional[date] = None
+    issue_date: date | None = None
     status: str = "open"
     disputed: bool = False
     dispute_reason: str = ""
-    pause: Optional[Pause] = None
-    procedure: Optional[str] = None  # the invoice's own procedure code, if any
-    allocations: Tuple[Allocation, ...] = ()
+    pause: Pause | None = None
+    procedure: str | None = None  # the invoice's own procedure code, if any
+    allocations: tuple[Allocation, ...] = ()
     # charges only: the letter that created it and the invoices it relates to
-    origin_letter: Optional[str] = None
-    origin_items: Tuple[str, ...] = ()
+    origin_letter: str | None = None
+    origin_items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class Credit:
     currency: str
     amount: Decimal  # positive
     date: date
-    allocations: Tuple[Allocation, ...] = ()
+    allocations: tuple[Allocation, ...] = ()
     status: str = "posted"  # cancelled credits count for nothing
     kind: Literal["payment", "credit_note"] = "credit_note"
 
@@ -113,8 +116,8 @@ class Customer:
     number: str
     name: str = ""
     language: str = "en"
-    pause: Optional[Pause] = None
-    procedure: Optional[str] = None  # resolved: manual override, else first matching rule
+    pause: Pause | None = None
+    procedure: str | None = None  # resolved: manual override, else first matching rule
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ class RecordKey:
 
     customer: str
     currency: str
-    invoice: Optional[str] = None
+    invoice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,8 +139,8 @@ class PastLetter:
     level: int
     state: Literal["sent", "pending", "removed"] = "sent"
     items: Mapping[str, int] = field(default_factory=dict)  # item number -> its level
-    fee_level: Optional[int] = None  # the level whose fee this letter charged
-    interest_until: Mapping[str, date] = field(default_factory=dict)
+    fee_level: int | None = None  # the level whose fee this letter charged
+    interest_until: Mapping[str, Day] = field(default_factory=dict)
     repeat: bool = False
 
 
@@ -149,9 +152,9 @@ class Snapshot:
     as_of: date
     procedures: Mapping[str, Procedure]
     customers: Mapping[str, Customer]
-    items: Tuple[Item, ...]
-    credits: Tuple[Credit, ...] = ()
-    history: Tuple[PastLetter, ...] = ()
+    items: tuple[Item, ...]
+    credits: tuple[Credit, ...] = ()
+    history: tuple[PastLetter, ...] = ()
     minor_units: Mapping[str, int] = field(default_factory=dict)  # currency -> digits
-    rates: Mapping[Tuple[str, str], Decimal] = field(default_factory=dict)  # (from, to)
+    rates: Rates = field(default_factory=dict)  # (from, to)
     tolerance: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> amount

@@ -7,25 +7,25 @@ listed (or a charge it created) is still open.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Dict, FrozenSet, Iterable, Optional, Tuple
 
 from .facts import PastLetter, RecordKey
 
 
 @dataclass(frozen=True)
 class RecordHistory:
-    sent: Tuple[PastLetter, ...]  # by date
-    pending: Tuple[PastLetter, ...]
-    cycle: Tuple[PastLetter, ...]  # sent letters of the current cycle, by date
+    sent: tuple[PastLetter, ...]  # by date
+    pending: tuple[PastLetter, ...]
+    cycle: tuple[PastLetter, ...]  # sent letters of the current cycle, by date
 
     @property
-    def last_sent(self) -> Optional[PastLetter]:
+    def last_sent(self) -> PastLetter | None:
         return self.sent[-1] if self.sent else None
 
     @property
-    def last_in_cycle(self) -> Optional[PastLetter]:
+    def last_in_cycle(self) -> PastLetter | None:
         return self.cycle[-1] if self.cycle else None
 
     @property
@@ -35,13 +35,13 @@ class RecordHistory:
     def fee_charged_in_cycle(self, level: int) -> bool:
         return any(letter.fee_level == level for letter in self.cycle)
 
-    def interest_charged_until(self, item: str) -> Optional[date]:
+    def interest_charged_until(self, item: str) -> date | None:
         ends = [letter.interest_until[item] for letter in self.sent if item in letter.interest_until]
         return max(ends, default=None)
 
 
-def record_history(letters: Iterable[PastLetter], record: RecordKey, open_items: FrozenSet[str],
-                   charge_origins: FrozenSet[str]) -> RecordHistory:
+def record_history(letters: Iterable[PastLetter], record: RecordKey, open_items: frozenset[str],
+                   charge_origins: frozenset[str]) -> RecordHistory:
     mine = sorted((lt for lt in letters if lt.record == record), key=lambda lt: (lt.date, lt.number))
     sent = tuple(lt for lt in mine if lt.state == "sent")
     pending = tuple(lt for lt in mine if lt.state == "pending")
@@ -49,9 +49,9 @@ def record_history(letters: Iterable[PastLetter], record: RecordKey, open_items:
     return RecordHistory(sent=sent, pending=pending, cycle=cycle)
 
 
-def item_memory(letters: Iterable[PastLetter]) -> Dict[str, int]:
+def item_memory(letters: Iterable[PastLetter]) -> dict[str, int]:
     """The highest level each item appeared at on a sent letter; it stays with the item across cycles."""
-    memory: Dict[str, int] = {}
+    memory: dict[str, int] = {}
     for letter in letters:
         if letter.state != "sent":
             continue

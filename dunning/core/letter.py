@@ -1,13 +1,13 @@
 """The decision for one record: a letter with its lines and amounts, or the reason for none."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Dict, List, Mapping, Tuple, Union
 
 from .charges import fee_for, interest_rate, interest_start, item_interest, letter_interest
 from .decision import CreditLine, InfoLine, LetterDecision, Line, Skip
-from .facts import Credit, Level
+from .facts import Credit, Level, Rates
 from .history import RecordHistory
 from .level import item_level
 from .money import ZERO, round_money
@@ -31,9 +31,9 @@ def _info(c: Candidate, note: str) -> InfoLine:
 class RecordDecider:
     """Facts of one record in, one LetterDecision or one Skip out."""
 
-    def __init__(self, company: str, as_of: date, record: RecordInput, levels: Tuple[Level, ...],
-                 history: RecordHistory, memory: Mapping[str, int], credits: List[Tuple[Credit, Decimal]],
-                 rates: Mapping, minor_units: Mapping[str, int]):
+    def __init__(self, company: str, as_of: date, record: RecordInput, levels: tuple[Level, ...],
+                 history: RecordHistory, memory: Mapping[str, int], credits: list[tuple[Credit, Decimal]],
+                 rates: Rates, minor_units: Mapping[str, int]):
         self.company, self.as_of, self.record, self.levels = company, as_of, record, levels
         self.proc = record.procedure
         self.history, self.memory, self.credits = history, memory, credits
@@ -45,7 +45,7 @@ class RecordDecider:
         key = self.record.key
         return Skip(self.company, key.customer, reason, code, key.currency, key.invoice)
 
-    def decide(self) -> Union[LetterDecision, Skip]:
+    def decide(self) -> LetterDecision | Skip:
         lines, info, levels_by_number = self._levels()
         writing = [ln for ln in lines if not self._riding(ln.number)]
         if not writing:
@@ -68,13 +68,13 @@ class RecordDecider:
         return self._letter(lines, info, levels_by_number[letter_level], repeat, writing)
 
     # -- levels --------------------------------------------------------------------------
-    def _levels(self) -> Tuple[List[Line], List[InfoLine], Dict[int, Level]]:
+    def _levels(self) -> tuple[list[Line], list[InfoLine], dict[int, Level]]:
         first = self.levels[0].days
         record_total = sum((c.open_amount for c in self.record.candidates
                             if not c.held and not c.riding and c.days >= first), ZERO)
         cap = self.history.highest_in_cycle + 1 if self.proc.mode == "step" else None
-        lines: List[Line] = []
-        info: List[InfoLine] = []
+        lines: list[Line] = []
+        info: list[InfoLine] = []
         for c in sorted(self.record.candidates, key=lambda c: (c.item.due_date, c.item.number)):
             if c.held:
                 info.append(_info(c, c.held))
@@ -97,10 +97,10 @@ class RecordDecider:
     def _riding(self, number: str) -> bool:
         return self._candidate(number).riding
 
-    def _rides_on(self, number: str, dunned: set) -> bool:
+    def _rides_on(self, number: str, dunned: set[str]) -> bool:
         return bool(dunned.intersection(self._candidate(number).item.origin_items))
 
-    def _not_overdue_reason(self, info: List[InfoLine]) -> str:
+    def _not_overdue_reason(self, info: list[InfoLine]) -> str:
         first = self.levels[0]
         worst = max(info, key=lambda i: (i.days_overdue or 0), default=None)
         if worst is None:
@@ -131,8 +131,8 @@ class RecordDecider:
         return None
 
     # -- amounts -------------------------------------------------------------------------
-    def _letter(self, lines: List[Line], info: List[InfoLine], level: Level, repeat: bool,
-                writing: List[Line]) -> Union[LetterDecision, Skip]:
+    def _letter(self, lines: list[Line], info: list[InfoLine], level: Level, repeat: bool,
+                writing: list[Line]) -> LetterDecision | Skip:
         currency = self.record.key.currency
         dunned_total = sum((ln.open_amount for ln in lines), ZERO)
         credit_lines = tuple(CreditLine(c.number, c.kind, c.date, -amount)
@@ -162,7 +162,7 @@ class RecordDecider:
             fee_level=level.number if fee else None, interest=interest, credit_total=credit_total,
             total=dunned_total + fee + interest - credit_total, repeat=repeat, reasons=tuple(reasons))
 
-    def _with_interest(self, lines: List[Line], level: Level) -> List[Line]:
+    def _with_interest(self, lines: list[Line], level: Level) -> list[Line]:
         rate = interest_rate(level, self.proc)
         if not rate:
             return lines

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Mapping, Optional, Tuple
 
-from .facts import Level, Procedure
+from .facts import Level, Procedure, Rates
 from .money import in_currency
 
 
-def ranked(levels: Tuple[Level, ...]) -> Tuple[Level, ...]:
+def ranked(levels: tuple[Level, ...]) -> tuple[Level, ...]:
     """Levels sorted by days and numbered 1..n in that order."""
     ordered = sorted(levels, key=lambda lv: (lv.days, lv.number))
     return tuple(replace(lv, number=i) for i, lv in enumerate(ordered, start=1))
 
 
 def level_applies(level: Level, days: int, open_amount: Decimal, record_total: Decimal, currency: str,
-                  procedure: Procedure, rates: Mapping) -> Tuple[bool, bool]:
+                  procedure: Procedure, rates: Rates) -> tuple[bool, bool]:
     """(applies, a needed exchange rate was missing)."""
     if days < level.days:
         return False, False
@@ -39,10 +38,10 @@ def level_applies(level: Level, days: int, open_amount: Decimal, record_total: D
     return met, missing_item or missing_total
 
 
-def item_level(levels: Tuple[Level, ...], days: int, open_amount: Decimal, record_total: Decimal,
-               currency: str, procedure: Procedure, rates: Mapping) -> Tuple[Optional[Level], bool]:
+def item_level(levels: tuple[Level, ...], days: int, open_amount: Decimal, record_total: Decimal,
+               currency: str, procedure: Procedure, rates: Rates) -> tuple[Level | None, bool]:
     """The highest ranked level the item meets (None below the first), and whether a rate was missing."""
-    best: Optional[Level] = None
+    best: Level | None = None
     missing_rate = False
     for level in levels:
         applies, missing = level_applies(level, days, open_amount, record_total, currency, procedure, rates)

@@ -1,8 +1,8 @@
 """Rounding and tolerance, in each currency's own minor unit."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Mapping, Optional, Tuple
 
 # ISO 4217 currencies whose minor unit is not 2 digits; the shell passes Babel's
 # figures in the snapshot, this table only fills in when it does not.
@@ -31,7 +31,7 @@ def tolerance(currency: str, minor_units: Mapping[str, int], tolerances: Mapping
 
 
 def convert(amount: Decimal, source: str, target: str,
-            rates: Mapping[Tuple[str, str], Decimal]) -> Optional[Decimal]:
+            rates: Mapping[tuple[str, str], Decimal]) -> Decimal | None:
     """Only thresholds and fees given in another currency are converted; None when no rate is known."""
     if source == target:
         return amount
@@ -43,7 +43,7 @@ def convert(amount: Decimal, source: str, target: str,
 
 
 def in_currency(per_currency: Mapping[str, Decimal], currency: str, default_currency: str,
-                rates: Mapping[Tuple[str, str], Decimal]) -> Tuple[Optional[Decimal], bool]:
+                rates: Mapping[tuple[str, str], Decimal]) -> tuple[Decimal | None, bool]:
     """An amount set per currency, for `currency`: its own line, else the default line converted.
 
     Returns (amount or None when not set, whether a needed rate was missing).

@@ -6,12 +6,12 @@ customer's procedure allows it, and gets its own.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Dict, List, Optional
 
-from .balance import days_overdue, open_amount
+from .balance import open_amount
 from .facts import DUNNABLE_STATUSES, Customer, Item, Procedure, RecordKey, Snapshot
 from .money import tolerance
 
@@ -31,7 +31,7 @@ class Candidate:
 class RecordInput:
     key: RecordKey
     procedure: Procedure
-    candidates: List[Candidate] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 def is_open(item: Item, snapshot: Snapshot) -> bool:
@@ -41,7 +41,7 @@ def is_open(item: Item, snapshot: Snapshot) -> bool:
     return open_amount(item, snapshot.as_of) > tol
 
 
-def procedure_of(item: Item, customer: Customer, procedures) -> Optional[Procedure]:
+def procedure_of(item: Item, customer: Customer, procedures: Mapping[str, Procedure]) -> Procedure | None:
     own = procedures.get(customer.procedure) if customer.procedure else None
     if item.procedure and item.procedure in procedures and (own is None or own.allow_invoice_override):
         return procedures[item.procedure]
@@ -61,7 +61,7 @@ def hold_of(item: Item, as_of: date) -> str:
     return ""
 
 
-def charge_record(charge: Item, records_by_invoice: Dict[str, RecordKey],
+def charge_record(charge: Item, records_by_invoice: dict[str, RecordKey],
                   procedure: Procedure) -> RecordKey:
     """A charge follows the record of the invoice it came from."""
     for origin in charge.origin_items:
