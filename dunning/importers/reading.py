@@ -1,0 +1,243 @@
+"""A CSV or XLSX file as a stream of (line number, row dict), never read whole into memory.
+
+CSV: the encoding is found by a byte scan in chunks (UTF-8 with or without BOM, UTF-16 with BOM,
+else Windows-1252, else Latin-1 when the file has bytes Windows-1252 leaves undefined), the
+delimiter by trying `,` `;` tab `|` on the first lines. Line endings LF, CRLF and CR all work.
+The line number of a row is the physical line it starts on (the header is line 1), so an error
+points at the line a person sees in an editor.
+
+XLSX: openpyxl in read-only mode (it streams the sheet XML); the line number is the sheet row.
+Numbers in cells become text the way a person reads them (200769623, not 200769623.0), dates
+stay dates. Leading zeros that Excel already dropped from a numeric cell cannot come back.
+
+Rows are dicts column -> value like csv.DictReader: a row with more values than the header
+holds the extra ones under the key None; a short row has None for the missing columns.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+CHUNK = 1 << 20
+DELIMITERS = (",", ";", "\t", "|")
+# Windows-1252 leaves these bytes undefined; a file that has them is Latin-1.
+CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+Row = dict
+
+
+class ReadError(Exception):
+    """The file cannot be read as a table (not CSV/XLSX, broken quoting, NUL bytes, ...)."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+@dataclass
+class Table:
+    """An open file: its format, how it was decoded, its header, and its rows (an iterator)."""
+
+    path: Path
+    format: str  # "csv" or "xlsx"
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"; "xlsx" for workbooks
+    delimiter: str | None
+    columns: list[str] = field(default_factory=list)
+    rows: Iterator[tuple[int, Row]] = iter(())
+
+
+def detect_encoding(path: Path) -> str:
+    """Find the encoding by reading the bytes once in chunks; memory stays at one chunk."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        undefined = False
+        utf8 = True
+        while chunk := fh.read(CHUNK):
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            if not utf8 and not CP1252_UNDEFINED.isdisjoint(chunk):
+                undefined = True
+                break
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+    if utf8:
+        return "utf-8"
+    return "latin-1" if undefined else "cp1252"
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter that splits the header into most columns and the next lines into as many."""
+    lines = sample.splitlines()[:50]
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line of a sample may be cut in the middle
+    best, best_score = ",", (0, 0.0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            parsed = list(csv.reader(lines, delimiter=delimiter))
+        except csv.Error:
+            continue
+        if not parsed:
+            continue
+        width = len(parsed[0])
+        same = sum(1 for row in parsed[1:] if len(row) == width) / max(1, len(parsed) - 1)
+        score = (int(width > 1), same, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_rows(reader, columns: list[str]) -> Iterator[tuple[int, Row]]:
+    width = len(columns)
+    while True:
+        start = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ReadError(start, f"cannot read the CSV here: {exc}") from None
+        if not values or all(not v.strip() for v in values):
+            continue  # blank lines carry nothing
+        row: Row = dict(zip(columns, values))
+        if len(values) > width:
+            row[None] = values[width:]
+        elif len(values) < width:
+            for name in columns[len(values):]:
+                row[name] = None
+        yield start, row
+
+
+@contextmanager
+def _open_csv(path: Path):
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, newline="") as fh:
+        sample = fh.read(64 * 1024)
+        fh.seek(0)
+        delimiter = sniff_delimiter(sample)
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            header = []
+        except csv.Error as exc:
+            raise ReadError(1, f"cannot read the header: {exc}") from None
+        columns = [name.strip().lstrip("\ufeff").strip() for name in header]
+        yield Table(path, "csv", encoding, delimiter, columns, _csv_rows(reader, columns))
+
+
+def cell_value(value):
+    """A workbook cell as the text or date a person sees."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date() if value.time() == time(0) else value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def _xlsx_rows(sheet_rows, columns: list[str]) -> Iterator[tuple[int, Row]]:
+    width = len(columns)
+    number = 1
+    while True:
+        number += 1
+        try:
+            cells = next(sheet_rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # a broken workbook fails in many ways inside openpyxl
+            raise ReadError(number, f"cannot read the workbook here: {exc}") from None
+        values = [cell_value(c) for c in cells]
+        while values and values[-1] == "":
+            values.pop()
+        if not values:
+            continue
+        row: Row = dict(zip(columns, values))
+        if len(values) > width:
+            row[None] = values[width:]
+        for name in columns[len(values):]:
+            row[name] = ""  # an empty cell at the end of a sheet row is an empty value
+        yield number, row
+
+
+@contextmanager
+def _open_xlsx(path: Path):
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise ReadError(0, f"not a readable XLSX workbook: {exc}") from None
+    except Exception as exc:  # broken XML inside the zip, and the like
+        raise ReadError(0, f"not a readable XLSX workbook: {exc}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        try:
+            header = next(rows, ())
+        except Exception as exc:
+            raise ReadError(1, f"cannot read the workbook's first row: {exc}") from None
+        columns = [str(cell_value(c)).strip() for c in header]
+        while columns and columns[-1] == "":
+            columns.pop()
+        yield Table(path, "xlsx", "xlsx", None, columns, _xlsx_rows(rows, columns))
+    finally:
+        workbook.close()
+
+
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
+
+
+@contextmanager
+def open_table(path: str | Path):
+    """Open a CSV or XLSX file as a Table; ReadError when it is no table at all."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError(0, "no such file")
+    if path.stat().st_size == 0:
+        raise ReadError(0, "the file is empty")
+    if path.suffix.lower() in (".xlsx", ".xlsm") or _is_zip(path):
+        opener = _open_xlsx
+    else:
+        opener = _open_csv
+    try:
+        with opener(path) as table:
+            yield table
+    except UnicodeDecodeError as exc:  # only possible for a UTF-16 file with a broken tail
+        raise ReadError(0, f"cannot decode the file: {exc}") from None
+    except (zipfile.BadZipFile, io.UnsupportedOperation, EOFError) as exc:
+        raise ReadError(0, f"cannot read the file: {exc}") from None
