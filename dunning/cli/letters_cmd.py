@@ -1,0 +1,62 @@
+"""`dunning letters`: list the letters made (by a run, a company or a state), as a table or JSON."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from dunning.cli import CommandError
+from dunning.models.money import from_minor
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("letters", help="list letters", description="List letters, newest run last.")
+    parser.add_argument("--run", type=int, metavar="ID", help="only the letters of this run")
+    parser.add_argument("--company", metavar="CODE", help="only this company")
+    parser.add_argument("--state", help="only letters in this state (review, queued, sent, cancelled, ...)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from dunning.models import Letter, Run
+
+    letters = Letter.objects.select_related("company", "customer").prefetch_related("items__invoice")
+    if args.run is not None:
+        if not Run.objects.filter(pk=args.run).exists():
+            raise CommandError(f"no run with id {args.run}")
+        letters = letters.filter(run_id=args.run)
+    if args.company:
+        letters = letters.filter(company__code=args.company)
+    if args.state:
+        letters = letters.filter(state=args.state)
+    rows = [letter_json(letter) for letter in letters.order_by("date", "company__code", "customer__number", "id")]
+    if args.json:
+        print(json.dumps({"letters": rows}, indent=2))
+    else:
+        print(table(rows))
+    return 0
+
+
+def letter_json(letter) -> dict:
+    cur = letter.currency
+    return {
+        "id": letter.pk, "run": letter.run_id, "company": letter.company.code, "customer": letter.customer.number,
+        "currency": cur, "invoice": letter.invoice_key or None, "date": letter.date.isoformat(),
+        "level": letter.level, "state": letter.state, "channels": letter.channels.split(","),
+        "total": str(from_minor(letter.total_minor, cur)),
+        "items": [{"invoice": i.invoice.number, "open_amount": str(from_minor(i.open_minor, cur)),
+                   "days_overdue": i.days_overdue, "level": i.level}
+                  for i in sorted(letter.items.all(), key=lambda i: i.invoice.number)],
+    }
+
+
+def table(rows: list[dict]) -> str:
+    header = ("Id", "Date", "Company", "Customer", "Cur", "Level", "State", "Total")
+    cells = [(str(r["id"]), r["date"], r["company"], r["customer"], r["currency"], str(r["level"]), r["state"],
+              r["total"]) for r in rows]
+    widths = [max(len(c) for c in column) for column in zip(header, *cells)]
+    lines = ["  ".join(c.ljust(w) if i not in (0, 5, 7) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             for row in (header, *cells)]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"{len(rows)} letter(s)")
+    return "\n".join(lines)

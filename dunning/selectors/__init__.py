@@ -1,0 +1,1 @@
+"""Read functions: set-based queries that turn rows into the decision core's facts."""

@@ -1,0 +1,152 @@
+"""The run on a real database: letters made once per record and day, in each company's own calendar."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from fixtures_spine import past_letter, procedure, standard  # noqa: F401  (fixtures)
+
+from dunning.models import AuditEvent, Invoice, Letter, LetterItem, Run
+from dunning.services.letters import letter_mark_sent
+from dunning.services.run import run_dunning
+
+pytestmark = pytest.mark.django_db
+
+
+def _items(letter):
+    return [(i.invoice.number, i.open_minor, i.days_overdue, i.level)
+            for i in letter.items.select_related("invoice").order_by("invoice__number")]
+
+
+def test_run_makes_one_letter_per_customer_with_each_items_own_amount(standard, company, customer, invoice):
+    """BUG-01: two invoices, one letter at level 2, each line with its own open amount."""
+    acme = company("CO1", base_currency="EUR")
+    c1 = customer(acme, "C1", currency="EUR")
+    invoice(c1, "1000.00", date(2025, 1, 31), number="INV-1", issue_date=date(2025, 1, 1))
+    invoice(c1, "250.00", date(2025, 2, 10), number="INV-2", issue_date=date(2025, 1, 11))
+
+    result = run_dunning(as_of=date(2025, 3, 15), deliver=False)
+
+    letter = Letter.objects.get()
+    assert (letter.customer.number, letter.currency, letter.level, letter.state, letter.date) == (
+        "C1", "EUR", 2, "queued", date(2025, 3, 15))
+    assert letter.total_minor == 125000
+    assert _items(letter) == [("INV-1", 100000, 43, 2), ("INV-2", 25000, 33, 2)]
+    assert letter.data["totals"] == {"dunned": "1250.00", "fee": "0.00", "interest": "0.00", "credits": "0.00",
+                                     "total": "1250.00"}
+    assert [(i["number"], i["open_amount"], i["days_overdue"], i["issue_date"]) for i in letter.data["items"]] == [
+        ("INV-1", "1000.00", 43, "2025-01-01"), ("INV-2", "250.00", 33, "2025-01-11")]
+    assert letter.data["letter"]["level_name"] == "Second reminder"
+    assert letter.data["customer"]["address"] == ["221 Baker Street", "London NW1 6XE", "United Kingdom"]
+    run = Run.objects.get(pk=result.run_id)
+    assert (run.status, run.counts["letters"], run.counts["by_level"], run.counts["by_channel"]) == (
+        "finished", 1, {"2": 1}, {"email": 1})
+    assert run.duration_ms is not None
+    assert AuditEvent.objects.filter(action="letter_created", object_id=str(letter.pk)).count() == 1
+
+
+def test_rerun_same_day_makes_nothing_new(standard, company, customer, invoice):
+    c1 = customer(company("CO1"), "C1")
+    invoice(c1, "400.00", date(2024, 6, 1), number="INV-1")
+
+    first = run_dunning(as_of=date(2024, 7, 3), deliver=False)
+    second = run_dunning(as_of=date(2024, 7, 3), deliver=False)
+
+    assert len(first.letters) == 1 and second.letters == []
+    assert Letter.objects.count() == 1
+    assert Run.objects.get(pk=second.run_id).counts["letters"] == 0
+
+
+def test_missed_days_catch_up_once(company, customer, invoice, procedure):
+    """BUG-07: level 1 at 30 days; the run of 2024-06-30 finds nothing, 2024-07-03 catches up, once."""
+    procedure("P", levels=[(30, {})])
+    c1 = customer(company("CO1"), "C1")
+    invoice(c1, "400.00", date(2024, 6, 1), number="INV-1")
+
+    assert run_dunning(as_of=date(2024, 6, 30), deliver=False).letters == []
+    made = run_dunning(as_of=date(2024, 7, 3), deliver=False).letters
+    assert [(m.decision.level, m.decision.total, m.decision.lines[0].days_overdue) for m in made] == [
+        (1, Decimal("400.00"), 32)]
+    assert run_dunning(as_of=date(2024, 7, 4), deliver=False).letters == []  # still waiting for delivery
+
+
+def test_hourly_runs_all_day_send_one_letter_and_charge_one_fee(company, customer, invoice, procedure, past_letter):
+    """BUG-15: 24 runs on 2018-09-03, each followed by delivery: one level-3 letter, one 100.00 fee."""
+    procedure("P", levels=[(7, {}), (14, {}), (30, {"fee_percent": "10"})])
+    co1 = company("CO1", base_currency="USD", timezone="UTC")
+    c1 = customer(co1, "C1", currency="USD")
+    inv = invoice(c1, "1000.00", date(2018, 8, 4), number="INV-1", issue_date=date(2018, 7, 5))
+    past_letter(c1, date(2018, 8, 11), 1, {inv: 1})
+    past_letter(c1, date(2018, 8, 18), 2, {inv: 2})
+
+    for hour in range(24):
+        now = datetime(2018, 9, 3, hour, tzinfo=timezone.utc)
+        run_dunning(now=now, deliver=False)
+        for letter in Letter.objects.filter(state="queued"):
+            letter_mark_sent(letter, now)
+
+    today = Letter.objects.get(date=date(2018, 9, 3))
+    assert (today.level, today.state, today.fee_minor, today.total_minor) == (3, "sent", 10000, 110000)
+    assert _items(today) == [("INV-1", 100000, 30, 3)]
+    charge = Invoice.objects.get(kind="charge")
+    assert (charge.amount_minor, charge.due_date, charge.origin_letter_id, charge.customer_id) == (
+        10000, date(2018, 9, 3), today.pk, c1.pk)
+    assert Run.objects.count() == 24 + 2
+
+
+def test_dry_run_writes_nothing(standard, company, customer, invoice):
+    c1 = customer(company("CO1"), "C1")
+    invoice(c1, "400.00", date(2024, 6, 1), number="INV-1")
+
+    result = run_dunning(as_of=date(2024, 7, 3), dry_run=True)
+
+    assert result.run_id is None
+    assert [(m.decision.customer, m.decision.level, m.letter_id) for m in result.letters] == [("C1", 2, None)]
+    assert (Letter.objects.count(), Run.objects.count(), LetterItem.objects.count()) == (0, 0, 0)
+    assert AuditEvent.objects.exclude(action__in=["procedure_created", "assignment_rule_created"]).count() == 0
+
+
+def test_each_company_runs_on_its_own_local_date(standard, company, customer, invoice):
+    """BUG-18: at 2022-01-23 12:30 UTC it is the 24th in Auckland and still the 23rd in Honolulu."""
+    nz = company("CO-NZ", base_currency="NZD", timezone="Pacific/Auckland")
+    hi = company("CO-HI", base_currency="USD", timezone="Pacific/Honolulu")
+    invoice(customer(nz, "C1", currency="NZD"), "100.00", date(2022, 1, 23), number="INV-NZ-1")
+    invoice(customer(hi, "C2", currency="USD"), "100.00", date(2022, 1, 23), number="INV-HI-1")
+
+    result = run_dunning(now=datetime(2022, 1, 23, 12, 30, tzinfo=timezone.utc), deliver=False)
+
+    assert [(c.company, c.as_of) for c in result.companies] == [("CO-HI", date(2022, 1, 23)),
+                                                                ("CO-NZ", date(2022, 1, 24))]
+    letter = Letter.objects.get()
+    assert (letter.company.code, letter.customer.number, letter.date, letter.level, letter.total_minor) == (
+        "CO-NZ", "C1", date(2022, 1, 24), 1, 10000)
+    assert _items(letter) == [("INV-NZ-1", 10000, 1, 1)]
+
+
+def test_company_without_time_zone_uses_utc(standard, company, customer, invoice):
+    co = company("CO-UTC", timezone="")
+    invoice(customer(co, "C1"), "100.00", date(2022, 1, 23), number="INV-1")
+
+    result = run_dunning(now=datetime(2022, 1, 23, 23, 59, tzinfo=timezone.utc), dry_run=True)
+
+    assert [(c.as_of, len(c.letters)) for c in result.companies] == [(date(2022, 1, 23), 0)]
+
+
+def test_review_procedure_puts_letters_in_review(company, customer, invoice, procedure):
+    procedure("R", sending="review")
+    invoice(customer(company("CO1"), "C1"), "100.00", date(2024, 6, 1), number="INV-1")
+
+    run_dunning(as_of=date(2024, 7, 3), deliver=False)
+
+    assert list(Letter.objects.values_list("state", "procedure_code", "level")) == [("review", "R", 2)]
+
+
+def test_one_company_can_be_run_alone(standard, company, customer, invoice):
+    a, b = company("A"), company("B")
+    invoice(customer(a, "C1"), "100.00", date(2024, 6, 1), number="A-1")
+    invoice(customer(b, "C1"), "100.00", date(2024, 6, 1), number="B-1")
+
+    run_dunning(as_of=date(2024, 7, 3), company="B", deliver=False)
+
+    assert list(Letter.objects.values_list("company__code", "customer__number")) == [("B", "C1")]
