@@ -95,10 +95,15 @@ class RowReader:
         return self.get(name, parsing.parse_date, self.options.date_formats or self.profile.date_formats,
                         required=required)
 
-    def money(self, name: str, currency: str | None, required: bool = True) -> int | None:
-        """Minor units of an amount in `currency` (None when the currency itself is wrong)."""
+    def money(self, name: str, currency: str | None, required: bool = True, positive: str = "") -> int | None:
+        """Minor units of an amount in `currency`; with `positive` (what it is) zero and below are refused."""
         value = self.get(name, parsing.amount, self.options.decimal or self.profile.decimal, required=required)
-        if value is None or currency is None:
+        if value is None:
+            return None
+        if positive and value <= 0:
+            self.problem(name, f"{positive} must be more than zero, not {parsing.text(self.raw(name))}")
+            return None
+        if currency is None:
             return None
         try:
             return parsing.to_minor(value, currency)
@@ -122,12 +127,6 @@ class RowReader:
         if not fallback:
             self.problem("company", "missing; give a company column or the --company option")
         return fallback or ""
-
-    def positive(self, name: str, minor: int | None, what: str) -> int | None:
-        if minor is not None and minor <= 0:
-            self.problem(name, f"{what} must be more than zero, not {parsing.text(self.raw(name))}")
-            return None
-        return minor
 
 
 def row_fingerprint(row: dict) -> str:
@@ -161,7 +160,7 @@ def read_invoice(reader: RowReader) -> RowRecords:
     number = f"{profile.number_prefix}{sha[:16].upper()}" if profile.number_from_row else reader.identifier("invoice")
     issue = reader.date("issue_date", required=False)
     due = reader.date("due_date", required=False)
-    minor = reader.positive("amount", reader.money("amount", currency), "an invoice amount")
+    minor = reader.money("amount", currency, positive="an invoice amount")
     status = "open"
     if reader.has("status") and parsing.text(reader.raw("status")):
         given = parsing.text(reader.raw("status")).lower()
@@ -186,14 +185,14 @@ def read_credit(reader: RowReader, kind: str) -> RowRecords:
     customer = read_customer(reader, company, currency)
     number = reader.identifier("number")
     when = reader.date("date" if reader.has("date") else "issue_date")
-    minor = reader.positive("amount", reader.money("amount", currency), f"a {kind.replace('_', ' ')} amount")
+    minor = reader.money("amount", currency, positive=f"a {kind.replace('_', ' ')} amount")
     records = RowRecords(line=reader.line, row_sha=row_fingerprint(reader.row), company_currency=currency or "")
     records.credits.append(CreditRecord(company, customer, kind, number, when, currency or "", minor or 0))
     invoice = reader.identifier("invoice") if reader.has("invoice") else ""
     if invoice:
         allocated = minor
         if reader.has("allocated") and parsing.text(reader.raw("allocated")):
-            allocated = reader.positive("allocated", reader.money("allocated", currency), "an allocated amount")
+            allocated = reader.money("allocated", currency, positive="an allocated amount")
             if allocated and minor and allocated > minor:
                 reader.problem("allocated", f"allocates more than the {kind.replace('_', ' ')}'s amount")
         records.allocations.append(AllocationRecord(company, kind, number, invoice, when, allocated or 0,
@@ -211,7 +210,7 @@ def read_allocation(reader: RowReader) -> RowRecords:
     if kind not in ("payment", "credit_note"):
         reader.problem("credit_kind", f"'{kind}' is neither payment nor credit_note")
     when = reader.date("date" if reader.has("date") else "issue_date")
-    minor = reader.positive("amount", reader.money("amount", currency), "an allocated amount")
+    minor = reader.money("amount", currency, positive="an allocated amount")
     records = RowRecords(line=reader.line, row_sha=row_fingerprint(reader.row), company_currency=currency or "")
     records.allocations.append(AllocationRecord(company, kind, number, invoice, when, minor or 0, currency or ""))
     return records
