@@ -1,0 +1,114 @@
+"""SMTP against a real local server that misbehaves on purpose: what is retried, what fails, what is unknown."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from smtp_server import CuttingProxy, free_port, smtp_config, smtp_server  # noqa: F401  (fixtures)
+from test_delivery_email import blank_pdf
+
+from dunning.delivery.email import build_letter_email
+from dunning.delivery.smtp import SmtpTransport
+
+
+@pytest.fixture
+def built(db, customer):
+    from dunning.models import Letter, Run
+
+    cust = customer(number="C-1", email="ap@northwind.example.com")
+    letter = Letter.objects.create(run=Run.objects.create(as_of=date(2026, 12, 3)), company=cust.company,
+                                   customer=cust, currency="EUR", date=date(2026, 12, 3), procedure_code="standard",
+                                   level=1, state="sending")
+    return build_letter_email(letter, "Payment reminder", "Please pay 1,190.00 EUR.", "", blank_pdf())
+
+
+def test_accepted_message_arrives_whole(smtp_server, smtp_config, built):
+    outcome = SmtpTransport(smtp_config()).deliver(built)
+
+    assert (outcome.state, outcome.attempts) == ("sent", 1)
+    assert outcome.detail.startswith("250 ")
+    (received,) = smtp_server.received
+    assert received.mail_from == "forderungen@acme.example.de"
+    assert received.rcpt_tos == ["ap@northwind.example.com"]
+    assert received.message["Message-ID"] == built.message["Message-ID"]
+    assert received.pdf() == blank_pdf()
+
+
+def test_temporary_errors_are_retried_until_accepted(smtp_server, smtp_config, built):
+    smtp_server.script[:] = ["451 4.3.0 Mailbox busy, try later", "421 4.7.0 Too many connections"]
+
+    outcome = SmtpTransport(smtp_config()).deliver(built)
+
+    assert (outcome.state, outcome.attempts, smtp_server.handler.transactions) == ("sent", 3, 3)
+    assert len(smtp_server.received) == 1
+
+
+def test_temporary_errors_that_never_end_fail_with_the_last_reason(smtp_server, smtp_config, built):
+    smtp_server.script[:] = ["451 4.3.0 Mailbox busy"] * 10
+
+    outcome = SmtpTransport(smtp_config(attempts=3)).deliver(built)
+
+    assert (outcome.state, outcome.attempts, smtp_server.handler.transactions) == ("failed", 3, 3)
+    assert outcome.detail == "gave up after 3 attempts, still temporary: end of DATA: 451 4.3.0 Mailbox busy"
+    assert smtp_server.received == []
+
+
+def test_permanent_error_fails_at_once_with_the_servers_reason(smtp_server, smtp_config, built):
+    smtp_server.script[:] = ["554 5.7.1 Message rejected: looks like spam"]
+
+    outcome = SmtpTransport(smtp_config()).deliver(built)
+
+    assert (outcome.state, outcome.attempts) == ("failed", 1)
+    assert outcome.detail == "end of DATA: 554 5.7.1 Message rejected: looks like spam"
+
+
+def test_connection_dropped_mid_message_is_retried(smtp_server, smtp_config, built):
+    proxy = CuttingProxy(smtp_server, after_bytes=300, cuts=1)
+    try:
+        outcome = SmtpTransport(smtp_config(proxy)).deliver(built)
+    finally:
+        proxy.close()
+
+    assert (outcome.state, outcome.attempts) == ("sent", 2)
+    assert len(smtp_server.received) == 1  # the cut copy never reached the server's queue
+
+
+def test_slow_server_times_out_and_the_retry_gets_through(smtp_server, smtp_config, built):
+    smtp_server.handler.slow_seconds = 3.0
+    smtp_server.script[:] = ["slow"]
+
+    outcome = SmtpTransport(smtp_config(timeout=0.5)).deliver(built)
+
+    assert (outcome.state, outcome.attempts) == ("sent", 2)
+    assert len(smtp_server.received) == 1
+
+
+def test_server_that_takes_the_message_and_vanishes_leaves_the_outcome_unknown(smtp_server, smtp_config, built):
+    smtp_server.script[:] = ["vanish"]
+
+    outcome = SmtpTransport(smtp_config()).deliver(built)
+
+    assert (outcome.state, outcome.attempts) == ("unknown", 1)  # not retried: it may have been delivered
+    assert "after the whole message was sent" in outcome.detail
+    assert len(smtp_server.received) == 1
+
+
+def test_nobody_listening_is_temporary_and_fails_after_the_retries(smtp_config, built):
+    class Nowhere:
+        host, port = "127.0.0.1", free_port()
+
+    outcome = SmtpTransport(smtp_config(Nowhere, attempts=2)).deliver(built)
+
+    assert (outcome.state, outcome.attempts) == ("failed", 2)
+    assert outcome.detail.startswith("gave up after 2 attempts, still temporary: connect: ")
+
+
+def test_no_addresses_or_bodies_in_info_logs(smtp_server, smtp_config, built, caplog):
+    caplog.set_level("DEBUG", logger="dunning")
+    smtp_server.script[:] = ["451 4.3.0 busy"]
+    SmtpTransport(smtp_config()).deliver(built)
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert str(built.message["Message-ID"]) in logged
+    assert "northwind" not in logged and "acme.example" not in logged.replace(built.message["Message-ID"], "")
+    assert "1,190.00" not in logged
