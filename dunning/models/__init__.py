@@ -1,3 +1,4 @@
+from . import append_only  # noqa: F401  (registers the SQLite guard function on each connection)
 from .audit import AuditEvent
 from .company import Company
 from .customer import Contact, Customer, customer_key

@@ -2,6 +2,16 @@ from django.db import models
 
 from .money import MinorUnitsField
 
+# What a letter said. Once it has gone out these never change: a correction is a new letter that
+# supersedes it (dunning.services.supersede). Delivery bookkeeping (printed_at, attempts, ...) may.
+SENT_CONTENT = ("run_id", "company_id", "customer_id", "currency", "invoice_key", "date", "procedure_code", "level",
+                "level_name", "language", "channels", "repeat", "dunned_minor", "fee_minor", "fee_level",
+                "interest_minor", "credit_minor", "total_minor", "reasons", "data", "supersedes_id")
+
+
+class LetterFrozen(PermissionError):
+    """A sent letter cannot be edited or deleted, only superseded."""
+
 
 class Letter(models.Model):
     """One reminder to one record (customer × currency, or one invoice) on one date.
@@ -46,6 +56,39 @@ class Letter(models.Model):
             fields=["company", "customer", "currency", "invoice_key", "date"],
             condition=~models.Q(state="superseded"), name="letter_one_per_record_and_day")]
         indexes = [models.Index(fields=["state"]), models.Index(fields=["customer", "date"])]
+
+    def was_sent(self) -> bool:
+        """Sent, or sent and later superseded by a corrected letter."""
+        return self.state == "sent" or (self.state == "superseded" and
+                                        (self.sent_at is not None or self.printed_at is not None))
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            self._refuse_changing_what_was_sent(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        stored = Letter.objects.filter(pk=self.pk).first() if self.pk else None
+        if stored is not None and stored.was_sent():
+            raise LetterFrozen(f"letter {self.pk} was sent: it cannot be deleted, only superseded")
+        return super().delete(*args, **kwargs)
+
+    def _refuse_changing_what_was_sent(self, update_fields) -> None:
+        watched = set(SENT_CONTENT) | {"state"}
+        if update_fields is not None:
+            watched &= {self._meta.get_field(name).attname for name in update_fields}
+            if not watched:
+                return
+        stored = Letter.objects.filter(pk=self.pk).values("state", "sent_at", "printed_at", *SENT_CONTENT).first()
+        if stored is None or not Letter(state=stored["state"], sent_at=stored["sent_at"],
+                                        printed_at=stored["printed_at"]).was_sent():
+            return
+        changed = sorted(name for name in watched - {"state"} if stored[name] != getattr(self, name))
+        if "state" in watched and self.state not in (stored["state"], "superseded"):
+            changed.append("state")
+        if changed:
+            raise LetterFrozen(f"letter {self.pk} was sent: {', '.join(changed)} cannot change; supersede it "
+                               f"with a corrected letter instead")
 
 
 class LetterItem(models.Model):

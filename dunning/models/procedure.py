@@ -27,9 +27,18 @@ class Procedure(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def clean(self) -> None:
+        """Refuse a procedure that makes no sense (the admin calls this); every problem at once."""
+        from dunning.services.validation import procedure_clean
+
+        procedure_clean(self)
+
 
 class Level(models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="levels")
+    number = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Optional. Levels are ranked by days; a number given here must agree with that order")
     days = models.IntegerField(help_text="Days overdue from which it applies; negative: before the due date")
     name = models.CharField(max_length=100, blank=True)
     combine = models.CharField(max_length=3, default="and", choices=[("and", "All thresholds"), ("or", "Any")])
@@ -41,6 +50,12 @@ class Level(models.Model):
     class Meta:
         ordering = ["days"]
         constraints = [models.UniqueConstraint(fields=["procedure", "days"], name="level_unique_days")]
+
+    def clean(self) -> None:
+        """Refuse a level that breaks its procedure (duplicate days, fee over 100%, ...)."""
+        from dunning.services.validation import level_clean
+
+        level_clean(self)
 
 
 class LevelAmount(models.Model):

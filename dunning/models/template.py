@@ -16,3 +16,9 @@ class Template(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["procedure", "level", "channel", "language"],
                                                name="template_unique")]
+
+    def clean(self) -> None:
+        """Refuse a template that does not parse, naming the line."""
+        from dunning.services.validation import template_clean
+
+        template_clean(self)
