@@ -119,6 +119,8 @@ def _csv_rows(reader, columns: list[str]) -> Iterator[tuple[int, Row]]:
             raise ReadError(start, f"cannot read the CSV here: {exc}") from None
         if not values or all(not v.strip() for v in values):
             continue  # blank lines carry nothing
+        if any("\x00" in v for v in values):
+            raise ReadError(start, "line contains NUL characters: a binary file, or the wrong encoding")
         row: Row = dict(zip(columns, values))
         if len(values) > width:
             row[None] = values[width:]
@@ -135,7 +137,7 @@ def _open_csv(path: Path):
         sample = fh.read(64 * 1024)
         fh.seek(0)
         delimiter = sniff_delimiter(sample)
-        reader = csv.reader(fh, delimiter=delimiter)
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except StopIteration:
