@@ -212,7 +212,7 @@ class _Generator:
 
     def history(self, customer: DemoCustomer, profile: str) -> None:
         rng = self.rng
-        for _ in range(rng.randint(4, 10)):
+        for _ in range(rng.randint(3, 10)):
             issue = self.as_of - timedelta(days=rng.randint(1, HISTORY_DAYS))
             bill = self.invoice(customer, issue, issue + timedelta(days=rng.choice(TERMS)),
                                 self.invoice_amount(customer.currency))
