@@ -1,0 +1,310 @@
+"""Delivering queued letters: one at a time, each step committed before the next one starts.
+
+The order is what makes a crash harmless:
+1. check again just before (paid meanwhile -> cancelled; paused -> held),
+2. take the letter (queued -> sending), committed, with who took it,
+3. render and send,
+4. record the outcome (sent with its documents and charges, failed with the reason, or unknown).
+A letter found in "sending" whose worker is gone was interrupted somewhere in 3 or 4: nobody knows
+whether it went out, so it goes to review; it is never sent again without a person deciding.
+
+Letters for print stay queued until a print batch is confirmed (printing.py).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dunning.models import AuditEvent, Letter, LetterDocument
+from dunning.services.letters import LetterStateError, letter_mark_sent
+from dunning.services.recheck import recheck_before_delivery
+
+from .email import AddressError, BuiltEmail, build_letter_email, letter_recipients
+from .outbox import FolderOutbox
+from .smtp import Outcome, SmtpTransport
+from .state import letter_transition
+
+log = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    def deliver_letter(self, letter: Letter, built: BuiltEmail, pdf: bytes) -> Outcome: ...
+
+
+@dataclass
+class DeliverySummary:
+    """What one `deliver_queued` did: final state per letter it looked at."""
+
+    states: dict[int, str] = field(default_factory=dict)
+    recovered: list[int] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(self.states.values())
+
+
+def transport_from_settings() -> Transport:
+    """DUNNING_DELIVERY=smtp (default) or folder (DUNNING_OUTBOX, default ./outbox)."""
+    kind = getattr(settings, "DUNNING_DELIVERY", "") or os.environ.get("DUNNING_DELIVERY", "smtp")
+    if kind == "folder":
+        return FolderOutbox(getattr(settings, "DUNNING_OUTBOX", "") or os.environ.get("DUNNING_OUTBOX", "outbox"))
+    if kind == "smtp":
+        return SmtpTransport()
+    raise ImproperlyConfigured(f"DUNNING_DELIVERY must be 'smtp' or 'folder', not {kind!r}")
+
+
+def crash_point(step: str) -> None:
+    """Test hook: DUNNING_TEST_CRASH_AT=<step> kills this process there, as a power cut would."""
+    if os.environ.get("DUNNING_TEST_CRASH_AT") == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+def deliver_queued(run_id: int | None = None, *, transport: Transport | None = None) -> DeliverySummary:
+    """Deliver every queued letter (of one run, if given); interrupted deliveries go to review first."""
+    transport = transport or transport_from_settings()
+    summary = DeliverySummary(recovered=recover_interrupted(run_id))
+    letters = Letter.objects.filter(state="queued")
+    if run_id is not None:
+        letters = letters.filter(run_id=run_id)
+    for letter_id in letters.order_by("id").values_list("id", flat=True):
+        summary.states[letter_id] = deliver_letter(letter_id, transport=transport)
+    for letter_id in summary.recovered:
+        summary.states.setdefault(letter_id, "review")
+    return summary
+
+
+def deliver_letter(letter_id: int, channel: str = "email", *, transport: Transport | None = None) -> str:
+    """Deliver one letter if it is queued; returns its state afterwards.
+
+    "queued" back means it waits for something else: a print batch, or the end of a pause.
+    """
+    letter = _load(letter_id)
+    if letter.state == "sending":
+        return "review" if _recover(letter) else "sending"
+    if letter.state != "queued":
+        return letter.state
+    letter = _recheck(letter)
+    if letter.state != "queued":  # cancelled (paid before sending), held for review, or superseded
+        return letter.state
+    route = letter_route(letter, channel)
+    if route.failure:
+        letter_transition(letter, "failed", frm="queued", reason=route.failure)
+        log.info("letter %s failed: cannot be emailed (%s)", letter.pk, route.reason_code)
+        return letter.state
+    if not route.email:
+        return letter.state  # waits for the print batch (or a person, for a task)
+    return _send_email(letter, transport or transport_from_settings())
+
+
+# --------------------------------------------------------------------------------------------
+# Which way a letter goes
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    email: bool = False
+    print: bool = False
+    failure: str = ""
+    reason_code: str = ""
+
+
+def letter_route(letter: Letter, channel: str = "email") -> Route:
+    """Email, print or both, from the level's channels and what the customer allows.
+
+    A customer who does not take email gets paper instead. A letter that can only be emailed to a
+    customer with no (valid) address fails with that reason, visible to the collector.
+    """
+    channels = {c.strip() for c in letter.channels.split(",") if c.strip()}
+    customer = letter.customer
+    if channel == "print":
+        channels = {"print"}
+    wants_email = "email" in channels and customer.allow_email
+    wants_print = "print" in channels or ("email" in channels and not customer.allow_email)
+    if wants_print and not customer.allow_print and not wants_email:
+        return Route(failure=f"customer {customer.number} accepts neither email nor print", reason_code="no-channel")
+    if wants_email:
+        try:
+            letter_recipients(letter)
+        except AddressError as exc:
+            if "print" in channels and customer.allow_print:
+                return Route(print=True)
+            return Route(failure=str(exc), reason_code="address")
+    return Route(email=wants_email, print=wants_print and customer.allow_print)
+
+
+# --------------------------------------------------------------------------------------------
+# The steps
+# --------------------------------------------------------------------------------------------
+
+def _load(letter_id: int) -> Letter:
+    return Letter.objects.select_related("company", "customer", "customer__collector").get(pk=letter_id)
+
+
+def _recheck(letter: Letter) -> Letter:
+    """The run service's last look at the record: may cancel, hold, or re-make the letter."""
+    checked = recheck_before_delivery(letter)
+    return checked if checked.pk == letter.pk and checked.state == letter.state else _load(checked.pk)
+
+
+def _take(letter: Letter) -> bool:
+    """queued -> sending, committed now, naming this worker so a later delivery can tell a crash."""
+    return letter_transition(letter, "sending", frm="queued", fields={"attempts": F("attempts") + 1},
+                             data={"worker": worker_identity()})
+
+
+def _send_email(letter: Letter, transport: Transport) -> str:
+    if not _take(letter):
+        return _load(letter.pk).state
+    crash_point("taken")
+    try:
+        from .render import render_letter
+
+        rendered = render_letter(letter)
+        built = build_letter_email(letter, rendered.subject, rendered.text, rendered.html, rendered.pdf)
+    except AddressError as exc:
+        letter_transition(letter, "failed", frm="sending", reason=str(exc))
+        return letter.state
+    except Exception as exc:  # a template or PDF that cannot be made: nothing went out
+        log.exception("letter %s could not be rendered", letter.pk)
+        letter_transition(letter, "failed", frm="sending", reason=f"could not be rendered: {exc}")
+        return letter.state
+    try:
+        outcome = transport.deliver_letter(letter, built, rendered.pdf)
+    except Exception as exc:  # an unexpected error while talking to the server: it may have gone out
+        log.exception("letter %s: delivery ended unexpectedly", letter.pk)
+        outcome = Outcome("unknown", f"delivery ended unexpectedly: {type(exc).__name__}: {exc}")
+    if outcome.state == "sent":
+        crash_point("accepted")
+    return _record(letter, outcome, built, rendered.pdf)
+
+
+def _record(letter: Letter, outcome: Outcome, built: BuiltEmail, pdf: bytes) -> str:
+    data = {"attempts": outcome.attempts, "detail": outcome.detail, "message_id": str(built.message["Message-ID"])}
+    if outcome.refused:
+        data["refused"] = outcome.refused
+    if outcome.state == "sent":
+        crash_point("before_mark_sent")
+        _mark_sent(letter, built, pdf, data)
+        crash_point("marked_sent")
+    elif outcome.state == "failed":
+        letter_transition(letter, "failed", frm="sending", reason=outcome.detail, data=data)
+    else:
+        with transaction.atomic():
+            _store_documents(letter, built, pdf)
+            letter_transition(letter, "unknown", frm="sending", reason=f"outcome unknown: {outcome.detail}",
+                              data=data)
+            letter_transition(letter, "review", frm="unknown", reason=f"outcome unknown: {outcome.detail}")
+    log.info("letter %s %s (%s)", letter.pk, letter.state, built.message["Message-ID"])
+    return letter.state
+
+
+def _mark_sent(letter: Letter, built: BuiltEmail, pdf: bytes, data: dict) -> None:
+    """Sent, with its documents and its charges, in one transaction (the letters service makes the charges).
+
+    Normally the letter is still "sending". If a later delivery took this worker for gone and put the
+    letter in review meanwhile, the outcome is known now after all, and it is marked sent from there.
+    """
+    with transaction.atomic():
+        try:
+            letter_mark_sent(letter, at=timezone.now())
+        except LetterStateError:
+            log.warning("letter %s was sent but is no longer waiting for its outcome; left as it is", letter.pk)
+            return
+        Letter.objects.filter(pk=letter.pk).update(message_id=data["message_id"], last_error="")
+        AuditEvent.objects.create(action="letter_email_accepted", object_type="letter", object_id=str(letter.pk),
+                                  data=data)
+        _store_documents(letter, built, pdf)
+    letter.state = "sent"
+
+
+def _store_documents(letter: Letter, built: BuiltEmail, pdf: bytes) -> None:
+    LetterDocument.objects.bulk_create([LetterDocument(letter=letter, kind="pdf", content=pdf),
+                                        LetterDocument(letter=letter, kind="email", content=built.as_bytes())])
+
+
+# --------------------------------------------------------------------------------------------
+# Interrupted deliveries
+# --------------------------------------------------------------------------------------------
+
+def recover_interrupted(run_id: int | None = None) -> list[int]:
+    """Letters left in "sending" by a worker that is gone: unknown, then review. Returns their ids."""
+    letters = Letter.objects.filter(state="sending")
+    if run_id is not None:
+        letters = letters.filter(run_id=run_id)
+    return [letter.pk for letter in letters.select_related("company", "customer") if _recover(letter)]
+
+
+def _recover(letter: Letter) -> bool:
+    taken = (AuditEvent.objects.filter(object_type="letter", object_id=str(letter.pk), action="letter_taken")
+             .order_by("-id").first())
+    worker = (taken.data or {}).get("worker") if taken else None
+    if worker_alive(worker, taken.at if taken else letter.state_changed_at):
+        return False
+    reason = "delivery was interrupted after the letter was taken; it may or may not have gone out"
+    with transaction.atomic():
+        if not letter_transition(letter, "unknown", frm="sending", reason=reason, data={"worker": worker}):
+            return False
+        letter_transition(letter, "review", frm="unknown", reason=reason)
+    log.warning("letter %s: interrupted delivery, sent to review", letter.pk)
+    return True
+
+
+def worker_identity() -> dict[str, str | int]:
+    """Who is sending: host, boot, PID namespace, PID and the process's start time."""
+    return {"host": socket.gethostname(), "boot": _read("/proc/sys/kernel/random/boot_id"),
+            "pidns": _pid_namespace(), "pid": os.getpid(), "start": _process_start(os.getpid())}
+
+
+def worker_alive(worker: dict | None, taken_at) -> bool:
+    """True while the worker that took a letter may still be sending it.
+
+    On this machine (same boot and PID namespace) we can look: the process with that PID and start
+    time still runs. Elsewhere we cannot, so the take is trusted for a lease
+    (DUNNING_SENDING_LEASE_SECONDS, default 900, longer than every retry of one letter).
+    """
+    here = worker_identity()
+    if worker and all(worker.get(k) == here[k] for k in ("host", "boot", "pidns")) and here["boot"]:
+        pid = int(worker.get("pid", 0))
+        return pid == here["pid"] or (_process_start(pid) == worker.get("start") != "")
+    lease = timedelta(seconds=float(os.environ.get("DUNNING_SENDING_LEASE_SECONDS", "900")))
+    return taken_at is not None and timezone.now() - taken_at < lease
+
+
+def _process_start(pid: int) -> str:
+    """Start time of a process in clock ticks since boot ('' when it does not exist): PIDs get reused."""
+    stat = _read(f"/proc/{pid}/stat")
+    if not stat:
+        return ""
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 and fields[0] not in ("Z", "X") else ""
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
