@@ -85,8 +85,8 @@ class RowReader:
             self.problem(name, f"longer than {limit} characters")
         return value
 
-    def identifier(self, name: str) -> str:
-        value = self.get(name, parsing.identifier, self.profile.float_text_numbers) or ""
+    def identifier(self, name: str, required: bool = True) -> str:
+        value = self.get(name, parsing.identifier, self.profile.float_text_numbers, required=required) or ""
         if len(value) > 64:
             self.problem(name, "longer than 64 characters")
         return value
@@ -188,7 +188,7 @@ def read_credit(reader: RowReader, kind: str) -> RowRecords:
     minor = reader.money("amount", currency, positive=f"a {kind.replace('_', ' ')} amount")
     records = RowRecords(line=reader.line, row_sha=row_fingerprint(reader.row), company_currency=currency or "")
     records.credits.append(CreditRecord(company, customer, kind, number, when, currency or "", minor or 0))
-    invoice = reader.identifier("invoice") if reader.has("invoice") else ""
+    invoice = reader.identifier("invoice", required=False)
     if invoice:
         allocated = minor
         if reader.has("allocated") and parsing.text(reader.raw("allocated")):
