@@ -150,3 +150,116 @@ def test_one_company_can_be_run_alone(standard, company, customer, invoice):
     run_dunning(as_of=date(2024, 7, 3), company="B", deliver=False)
 
     assert list(Letter.objects.values_list("company__code", "customer__number")) == [("B", "C1")]
+
+
+# --- the re-check just before delivery -----------------------------------------------------------
+
+def _bug09(company, customer, invoice, procedure):
+    procedure("P", levels=[(1, {}), (15, {})])
+    co1 = company("CO1", base_currency="USD", timezone="UTC")
+    c1 = customer(co1, "C1", currency="USD")
+    inv = invoice(c1, "100.00", date(2016, 1, 1), number="INV-1", issue_date=date(2015, 12, 2))
+    return c1, inv
+
+
+def test_payment_recorded_after_the_run_cancels_the_letter_before_sending(procedure, company, customer, invoice,
+                                                                          credit):
+    """BUG-09: the run at 10:00:01 makes a letter; the payment allocated at 10:00:02 must stop it."""
+    from dunning.services.recheck import recheck_before_delivery
+
+    c1, inv = _bug09(company, customer, invoice, procedure)
+    run_dunning(now=datetime(2016, 1, 18, 10, 0, 1, tzinfo=timezone.utc), deliver=False)
+    letter = Letter.objects.get()
+    assert (letter.state, letter.level, letter.total_minor) == ("queued", 2, 10000)  # 17 days overdue; level 2 from 15
+    credit(c1, "100.00", date(2016, 1, 18), allocate=[(inv, "100.00")])
+
+    checked = recheck_before_delivery(letter)
+
+    assert (checked.pk, checked.state) == (letter.pk, "cancelled")
+    assert checked.reasons[-1] == "paid before sending"
+    assert AuditEvent.objects.filter(action="letter_cancelled", object_id=str(letter.pk)).count() == 1
+    assert not Letter.objects.filter(state__in=["queued", "sent"]).exists()
+
+
+def test_payment_dated_after_the_letter_still_cancels_it(procedure, company, customer, invoice, credit):
+    """Delivered a day late: a payment booked the day after the run date counts too."""
+    from dunning.services.recheck import recheck_before_delivery
+
+    c1, inv = _bug09(company, customer, invoice, procedure)
+    run_dunning(as_of=date(2016, 1, 18), deliver=False)
+    credit(c1, "100.00", date(2016, 1, 19), allocate=[(inv, "100.00")])
+
+    assert recheck_before_delivery(Letter.objects.get()).state == "cancelled"
+
+
+def test_unchanged_letter_passes_the_recheck(procedure, company, customer, invoice):
+    from dunning.services.recheck import recheck_before_delivery
+
+    _bug09(company, customer, invoice, procedure)
+    run_dunning(as_of=date(2016, 1, 18), deliver=False)
+    letter = Letter.objects.get()
+
+    assert (recheck_before_delivery(letter).pk, Letter.objects.get().state) == (letter.pk, "queued")
+
+
+def test_customer_paused_meanwhile_holds_the_letter_for_review(procedure, company, customer, invoice):
+    from dunning.services.recheck import recheck_before_delivery
+
+    c1, _ = _bug09(company, customer, invoice, procedure)
+    run_dunning(as_of=date(2016, 1, 18), deliver=False)
+    c1.paused, c1.pause_reason, c1.pause_until = True, "promised to pay", date(2016, 1, 31)
+    c1.save()
+
+    held = recheck_before_delivery(Letter.objects.get())
+
+    assert (held.state, held.reasons[-1]) == ("review", "paused until 2016-01-31 (promised to pay)")
+
+
+def test_partial_payment_meanwhile_remakes_the_letter_with_current_amounts(procedure, company, customer, invoice,
+                                                                           credit):
+    from dunning.services.recheck import recheck_before_delivery
+
+    c1, inv = _bug09(company, customer, invoice, procedure)
+    run_dunning(as_of=date(2016, 1, 18), deliver=False)
+    old = Letter.objects.get()
+    credit(c1, "40.00", date(2016, 1, 18), allocate=[(inv, "40.00")])
+
+    new = recheck_before_delivery(old)
+
+    old.refresh_from_db()
+    assert (old.state, new.state, new.supersedes_id, new.total_minor, new.date) == (
+        "superseded", "queued", old.pk, 6000, date(2016, 1, 18))
+    assert _items(new) == [("INV-1", 6000, 17, 2)]
+    assert new.data["totals"]["total"] == "60.00"
+
+
+# --- reading the facts: a constant number of queries ----------------------------------------------
+
+def _company_with(company, customer, invoice, credit, past_letter, n: int):
+    co = company(f"Q{n}")
+    for k in range(n):
+        c = customer(co, f"Q{n}-C{k}")
+        first = invoice(c, "100.00", date(2024, 5, 1), number=f"Q{n}-INV-{k}-1")
+        invoice(c, "50.00", date(2024, 6, 1), number=f"Q{n}-INV-{k}-2", disputed=k % 2 == 0)
+        credit(c, "30.00", date(2024, 6, 10), allocate=[(first, "20.00")])
+        past_letter(c, date(2024, 5, 20), 1, {first: 1})
+    return co
+
+
+@pytest.mark.parametrize("customers", [10, 200])
+def test_reading_a_company_takes_the_same_queries_for_10_or_200_customers(
+        standard, company, customer, invoice, credit, past_letter, django_assert_max_num_queries, customers):
+    from dunning.selectors.snapshot import build_company_facts
+
+    co = _company_with(company, customer, invoice, credit, past_letter, customers)
+
+    with django_assert_max_num_queries(12):
+        facts = build_company_facts(co, date(2024, 7, 3))
+
+    snapshot = facts.snapshot
+    assert (len(snapshot.customers), len(snapshot.items), len(snapshot.credits), len(snapshot.history)) == (
+        customers, 2 * customers, customers, customers)
+    first = next(i for i in snapshot.items if i.number == f"Q{customers}-INV-0-1")
+    assert [(a.date, a.amount) for a in first.allocations] == [(date(2024, 6, 10), Decimal("20.00"))]
+    assert snapshot.customers[f"Q{customers}-C0"].procedure == "standard"
+    assert snapshot.history[0].items == {f"Q{customers}-INV-0-1": 1}

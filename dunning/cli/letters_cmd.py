@@ -5,7 +5,6 @@ import argparse
 import json
 
 from dunning.cli import CommandError
-from dunning.models.money import from_minor
 
 
 def register(subparsers) -> None:
@@ -38,6 +37,8 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def letter_json(letter) -> dict:
+    from dunning.models.money import from_minor
+
     cur = letter.currency
     return {
         "id": letter.pk, "run": letter.run_id, "company": letter.company.code, "customer": letter.customer.number,

@@ -8,7 +8,6 @@ from datetime import date
 
 from dunning.cli import CommandError
 from dunning.core.money import round_money
-from dunning.models.money import minor_units
 
 
 def iso_date(text: str) -> date:
@@ -53,6 +52,8 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def money(amount, currency: str) -> str:
+    from dunning.models.money import minor_units
+
     return str(round_money(amount, currency, {currency: minor_units(currency)}))
 
 

@@ -21,7 +21,7 @@ from .letter_create import letter_create
 from .letters import letter_cancel, letter_hold
 
 PAID_BEFORE_SENDING = "paid before sending"
-CHECKED_STATES = {"queued", "review", "sending"}
+CHECKED_STATES = {"queued", "review"}  # a letter in "sending" is in flight: not touched
 
 
 def recheck_before_delivery(letter: Letter) -> Letter:
