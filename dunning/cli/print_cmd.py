@@ -1,0 +1,59 @@
+"""`dunning print-batch`: the paper letters as one PDF to print; marked printed once confirmed."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dunning.cli import CommandError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "print-batch", help="merge the letters waiting for paper into one PDF; --confirm marks them printed",
+        description="Write one PDF with every letter waiting to be printed (ordered by company, customer number, "
+                    "letter), each with its own page numbers. Nothing is marked until --confirm: print, then run "
+                    "again with --letters IDS --confirm (the ids are shown), or use --confirm right away.")
+    parser.add_argument("--output", "-o", metavar="FILE", default="print-batch.pdf",
+                        help="where to write the PDF (default: print-batch.pdf)")
+    parser.add_argument("--company", metavar="CODE", help="only this company's letters")
+    parser.add_argument("--letters", metavar="IDS", help="exactly these letters (comma-separated ids), e.g. "
+                                                        "to confirm a batch printed earlier")
+    parser.add_argument("--duplex", action="store_true", help="start every letter on a new sheet")
+    parser.add_argument("--confirm", action="store_true", help="mark the letters printed")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from dunning.delivery.printing import confirm_print_batch, letters_to_print, make_print_batch
+
+    letters = _chosen(args.letters) if args.letters else letters_to_print(args.company)
+    if not letters:
+        print("No letters waiting to be printed.")
+        return 0
+    output = Path(args.output)
+    output.write_bytes(make_print_batch(letters, duplex=args.duplex))
+    ids = ",".join(str(letter.pk) for letter in letters)
+    print(f"{len(letters)} letter(s) in {output}: {ids}")
+    if args.confirm:
+        print(f"Marked printed: {confirm_print_batch(letters)}")
+    else:
+        print(f"After printing: dunning print-batch --letters {ids} --confirm")
+    return 0
+
+
+def _chosen(ids_text: str):
+    from dunning.delivery.printing import sort_for_printing
+    from dunning.models import Letter
+
+    try:
+        ids = {int(part) for part in ids_text.split(",") if part.strip()}
+    except ValueError as exc:
+        raise CommandError(f"--letters takes letter ids separated by commas, not {ids_text!r}") from exc
+    letters = list(Letter.objects.filter(pk__in=ids).select_related("company", "customer"))
+    missing = ids - {letter.pk for letter in letters}
+    if missing:
+        raise CommandError(f"no letter(s) {', '.join(map(str, sorted(missing)))}")
+    unfit = [f"{lt.pk} ({lt.state})" for lt in letters if lt.state not in ("queued", "sent")]
+    if unfit:
+        raise CommandError(f"not printable: {', '.join(unfit)}; only queued or sent letters can be printed")
+    return sort_for_printing(letters)
