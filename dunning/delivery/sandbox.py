@@ -184,6 +184,7 @@ def make_environment(autoescape: bool) -> Any:
     """One sandboxed Jinja2 environment: whitelisted filters, bounded operators, strict undefined."""
     from jinja2 import StrictUndefined
     from jinja2.defaults import DEFAULT_FILTERS
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     from . import formatting
@@ -201,6 +202,15 @@ def make_environment(autoescape: bool) -> Any:
             elif operator == "%" and isinstance(left, str):
                 raise LimitExceeded("'%' formatting of text is not available; use the filters (money, date, ...)")
             return super().call_binop(context, operator, left, right)
+
+        def wrap_str_format(self, value: Any) -> Any:
+            if super().wrap_str_format(value) is None:
+                return None
+
+            def refused(*args: Any, **kwargs: Any) -> str:
+                raise SecurityError("str.format is not available in letters; use the filters (money, date, ...)")
+
+            return refused
 
         def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
             if attr in BLOCKED_ATTRIBUTES:
