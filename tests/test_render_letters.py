@@ -164,3 +164,13 @@ def test_render_letter_from_a_letter_row(defaults, company, customer):
     rendered = render_letter(letter)
     assert rendered.subject == f"Zweite Mahnung: offener Betrag 1.234,56{NBSP}€"
     assert rendered.pdf.startswith(b"%PDF-")
+    import io
+
+    from pypdf import PdfReader
+
+    (page,) = [p.extract_text() for p in PdfReader(io.BytesIO(rendered.pdf)).pages]
+    assert "Zweite Mahnung" in page
+    assert "Sehr geehrte Damen und Herren," in page
+    assert f"INV-1001 21.10.2026 43 1.234,56{NBSP}€ 2" in page
+    assert f"Zu zahlender Betrag 1.234,56{NBSP}€" in page
+    assert "Mit freundlichen Grüßen" in page

@@ -88,48 +88,66 @@ def check_glyphs(view: dict) -> None:
 # --------------------------------------------------------------------------------------------
 # Words of the layout itself, per language (the body text comes from the templates).
 
+ITEMS_MARK = "[items]"  # a paragraph of the PDF body that says where the table of items goes
+
 LABELS: dict[str, dict[str, str]] = {
-    "en": {"number": "Invoice", "due_date": "Due date", "days": "Days overdue", "open": "Open amount",
+    "en": {"colon": ": ", "number": "Invoice", "due_date": "Due date", "days": "Days overdue", "open": "Open amount",
            "level": "Level", "dunned": "Overdue items", "credits": "Credits", "fee": "Reminder fee",
            "interest": "Interest", "total": "Amount due", "payment": "Payment details",
            "customer_number": "Customer number", "date": "Date", "page": "Page {page} of {pages}",
            "credit_note": "Credit note", "payment_credit": "Payment", "charge": "Charge",
            "info": "For information (not included in the amount due)", "not_due": "not yet due",
+           "disputed": "under review", "below_level": "overdue, below the first level",
            "title": "Payment reminder"},
-    "de": {"number": "Rechnung", "due_date": "Fällig am", "days": "Tage überfällig", "open": "Offener Betrag",
+    "de": {"colon": ": ", "number": "Rechnung", "due_date": "Fällig am", "days": "Tage überfällig", "open": "Offener Betrag",
            "level": "Stufe", "dunned": "Überfällige Posten", "credits": "Gutschriften", "fee": "Mahngebühr",
            "interest": "Verzugszinsen", "total": "Zu zahlender Betrag", "payment": "Zahlungsinformationen",
            "customer_number": "Kundennummer", "date": "Datum", "page": "Seite {page} von {pages}",
            "credit_note": "Gutschrift", "payment_credit": "Zahlung", "charge": "Gebühr",
            "info": "Zur Information (nicht im Zahlbetrag enthalten)", "not_due": "noch nicht fällig",
+           "disputed": "in Klärung", "below_level": "überfällig, unter der ersten Mahnstufe",
            "title": "Zahlungserinnerung"},
-    "fr": {"number": "Facture", "due_date": "Échéance", "days": "Jours de retard", "open": "Montant dû",
+    "fr": {"colon": "\u00a0: ", "number": "Facture", "due_date": "Échéance", "days": "Jours de retard", "open": "Montant dû",
            "level": "Niveau", "dunned": "Postes échus", "credits": "Avoirs et paiements", "fee": "Frais de relance",
            "interest": "Intérêts de retard", "total": "Montant à régler", "payment": "Modalités de paiement",
            "customer_number": "N° client", "date": "Date", "page": "Page {page} sur {pages}",
            "credit_note": "Avoir", "payment_credit": "Paiement", "charge": "Frais",
            "info": "Pour information (non inclus dans le montant à régler)", "not_due": "pas encore échu",
+           "disputed": "en cours d’examen", "below_level": "échu, sous le premier niveau",
            "title": "Rappel de paiement"},
-    "es": {"number": "Factura", "due_date": "Vencimiento", "days": "Días de retraso", "open": "Importe pendiente",
+    "es": {"colon": ": ", "number": "Factura", "due_date": "Vencimiento", "days": "Días de retraso", "open": "Importe pendiente",
            "level": "Nivel", "dunned": "Partidas vencidas", "credits": "Abonos y pagos", "fee": "Gastos de reclamación",
            "interest": "Intereses de demora", "total": "Importe a pagar", "payment": "Datos para el pago",
            "customer_number": "N.º de cliente", "date": "Fecha", "page": "Página {page} de {pages}",
            "credit_note": "Abono", "payment_credit": "Pago", "charge": "Cargo",
            "info": "A título informativo (no incluido en el importe a pagar)", "not_due": "aún no vencida",
+           "disputed": "en revisión", "below_level": "vencida, por debajo del primer nivel",
            "title": "Recordatorio de pago"},
-    "ja": {"number": "請求書番号", "due_date": "支払期日", "days": "経過日数", "open": "未払金額",
+    "ja": {"colon": "：", "number": "請求書番号", "due_date": "支払期日", "days": "経過日数", "open": "未払金額",
            "level": "督促段階", "dunned": "期日経過分", "credits": "入金・クレジット", "fee": "督促手数料",
            "interest": "遅延損害金", "total": "ご請求金額", "payment": "お振込先",
            "customer_number": "お客様番号", "date": "日付", "page": "{page} / {pages} ページ",
            "credit_note": "クレジットノート", "payment_credit": "ご入金", "charge": "手数料",
            "info": "ご参考（ご請求金額には含まれません）", "not_due": "期日前",
+           "disputed": "確認中", "below_level": "期日経過（督促対象外）",
            "title": "お支払いのお願い"},
 }
+
+
+NOTES = {"not due": "not_due", "not yet due": "not_due", "disputed": "disputed", "under review": "disputed",
+         "below level": "below_level", "below first level": "below_level"}
 
 
 def labels_for(language: str | None) -> dict[str, str]:
     base = (language or "en").replace("-", "_").split("_")[0].lower()
     return LABELS.get(base, LABELS["en"])
+
+
+def _note(note: Any, lab: dict[str, str]) -> str:
+    """The info line's note in the letter's language when it is one of the known ones."""
+    text = str(note or "not due")
+    key = NOTES.get(text.strip().lower())
+    return lab[key] if key else text
 
 
 def _page_parts(pattern: str) -> list[str]:
@@ -165,6 +183,8 @@ def letter_view(letter_data: dict, body_paragraphs: list[str], *, title: str | N
             summary.append([lab[key], money(totals[key]), False])
     summary.append([lab["total"], money(totals.get("total")), True])
     address = [str(a) for a in company.get("address") or []]
+    cut = body_paragraphs.index(ITEMS_MARK) if ITEMS_MARK in body_paragraphs else len(body_paragraphs)
+    before, after = body_paragraphs[:cut], body_paragraphs[cut + 1:]
     return {
         "lang": (language or locale).replace("-", "_").split("_")[0].lower(),
         "fonts": FONT_FAMILIES,
@@ -179,16 +199,18 @@ def letter_view(letter_data: dict, body_paragraphs: list[str], *, title: str | N
                     "footer": " · ".join(x for x in [str(company.get("name", "")),
                                                      str(company.get("sender_email") or "")] if x)},
         "customer": {"address_block": [str(customer.get("name", ""))] + [str(a) for a in customer.get("address") or []]},
-        "meta": [f"{lab['date']}: {formatting.format_date(letter['date'], locale, 'long')}" if letter.get("date") else "",
-                 f"{lab['customer_number']}: {customer.get('number', '')}"],
-        "paragraphs": [p.split("\n") for p in body_paragraphs],
+        "meta": [f"{lab['date']}{lab['colon']}{formatting.format_date(letter['date'], locale, 'long')}"
+                 if letter.get("date") else "",
+                 f"{lab['customer_number']}{lab['colon']}{customer.get('number', '')}"],
+        "before": [p.split("\n") for p in before],
+        "after": [p.split("\n") for p in after],
         "table": {"header": [lab["number"], lab["due_date"], lab["days"], lab["open"], lab["level"]],
                   "widths": [2.2, 1.4, 1.2, 1.7, 0.9], "align": ["left", "left", "right", "right", "right"],
                   "rows": rows},
         "summary": summary,
         "info": {"title": lab["info"],
                  "rows": [[str(i.get("number", "")), day(i.get("due_date")), money(i.get("open_amount")),
-                           str(i.get("note") or lab["not_due"])] for i in letter_data.get("info") or []]},
+                           _note(i.get("note"), lab)] for i in letter_data.get("info") or []]},
         "payment": {"title": lab["payment"],
                     "text": [ln for ln in str(company.get("payment_instructions") or "").splitlines() if ln.strip()]},
         "page": _page_parts(lab["page"]),
