@@ -22,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -86,11 +88,37 @@ class _Handler:
 
 
 class SMTPTestServer:
-    def __init__(self, host: str = "127.0.0.1"):
+    """The server; with `tls` (an SSLContext) it offers STARTTLS, requires it, and with `logins`
+    ({user: password}) requires AUTH over TLS; `implicit_tls` speaks TLS from the first byte (port 465)."""
+
+    def __init__(self, host: str = "127.0.0.1", tls=None, logins: dict[str, str] | None = None,
+                 implicit_tls: bool = False):
         self.handler = _Handler()
         self.host = host
         self.port = free_port(host)
-        self.controller = Controller(self.handler, hostname=host, port=self.port)
+        self.logins: list[str] = []
+        options: dict = {}
+        if tls is not None and implicit_tls:
+            options["ssl_context"] = tls
+        elif tls is not None:
+            options.update(tls_context=tls, require_starttls=True)
+        if logins is not None:
+            # with implicit TLS aiosmtpd cannot see the TLS layer under it, so it must not insist on STARTTLS
+            options.update(authenticator=self._authenticator(logins), auth_required=True,
+                           auth_require_tls=tls is not None and not implicit_tls)
+        self.controller = Controller(self.handler, hostname=host, port=self.port, **options)
+
+    def _authenticator(self, logins: dict[str, str]):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        def check(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and logins.get(auth_data.login.decode()) == \
+                auth_data.password.decode()
+            if ok:
+                self.logins.append(auth_data.login.decode())
+            return AuthResult(success=ok, handled=False)
+
+        return check
 
     @property
     def received(self) -> list[Received]:
@@ -157,6 +185,17 @@ class CuttingProxy:
 
     def close(self) -> None:
         self.listener.close()
+
+
+def self_signed_tls(folder) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context for 127.0.0.1/localhost and the certificate file a client must trust."""
+    cert, key = f"{folder}/cert.pem", f"{folder}/key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -112,3 +112,31 @@ def test_no_addresses_or_bodies_in_info_logs(smtp_server, smtp_config, built, ca
     assert str(built.message["Message-ID"]) in logged
     assert "northwind" not in logged and "acme.example" not in logged.replace(built.message["Message-ID"], "")
     assert "1,190.00" not in logged
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS: it is TLS
+@pytest.mark.parametrize("implicit", [False, True], ids=["starttls", "implicit-tls"])
+def test_tls_and_login_from_settings_only(tmp_path, smtp_config, built, implicit):
+    from smtp_server import SMTPTestServer, self_signed_tls
+
+    tls, cafile = self_signed_tls(tmp_path)
+    server = SMTPTestServer(tls=tls, logins={"dunning": "s3cret"}, implicit_tls=implicit).start()
+    try:
+        wrong = SmtpTransport(smtp_config(server, starttls=not implicit, ssl=implicit, cafile=cafile, user="dunning",
+                                          password="wrong")).deliver(built)
+        untrusted = SmtpTransport(smtp_config(server, starttls=not implicit, ssl=implicit, user="dunning",
+                                              password="s3cret", attempts=1)).deliver(built)
+        right = SmtpTransport(smtp_config(server, starttls=not implicit, ssl=implicit, cafile=cafile,
+                                          user="dunning", password="s3cret")).deliver(built)
+    finally:
+        server.stop()
+
+    assert (wrong.state, wrong.attempts) == ("failed", 1) and wrong.detail.startswith("connect: 535 ")
+    assert untrusted.state == "failed" and "CERTIFICATE_VERIFY_FAILED" in untrusted.detail
+    assert (right.state, server.logins, len(server.received)) == ("sent", ["dunning"], 1)
+
+
+def test_password_is_not_in_the_configs_repr():
+    from dunning.delivery.smtp import SmtpConfig
+
+    assert "s3cret" not in repr(SmtpConfig(user="dunning", password="s3cret"))

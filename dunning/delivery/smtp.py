@@ -59,16 +59,18 @@ class SmtpConfig:
     starttls: bool = False
     ssl: bool = False
     timeout: float = 30.0
+    cafile: str = ""  # a private CA's certificate (PEM) for a server the system does not trust
     attempts: int = 4
     backoff_seconds: float = 2.0
     backoff_max_seconds: float = 60.0
 
     @classmethod
     def from_settings(cls) -> SmtpConfig:
-        """Settings read DUNNING_SMTP_*; retries may be tuned with DUNNING_SMTP_ATTEMPTS / _BACKOFF."""
+        """Settings read DUNNING_SMTP_*; also DUNNING_SMTP_CAFILE and the retries: _ATTEMPTS, _BACKOFF."""
         return cls(host=settings.EMAIL_HOST, port=int(settings.EMAIL_PORT), user=settings.EMAIL_HOST_USER,
                    password=settings.EMAIL_HOST_PASSWORD, starttls=bool(settings.EMAIL_USE_TLS),
                    ssl=bool(settings.EMAIL_USE_SSL), timeout=float(settings.EMAIL_TIMEOUT),
+                   cafile=os.environ.get("DUNNING_SMTP_CAFILE", ""),
                    attempts=int(os.environ.get("DUNNING_SMTP_ATTEMPTS", "4")),
                    backoff_seconds=float(os.environ.get("DUNNING_SMTP_BACKOFF", "2")),
                    backoff_max_seconds=float(os.environ.get("DUNNING_SMTP_BACKOFF_MAX", "60")))
@@ -160,12 +162,12 @@ class SmtpTransport:
         try:
             if cfg.ssl:
                 connection: _Connection = _SSLConnection(cfg.host, cfg.port, timeout=cfg.timeout,
-                                                         context=ssl.create_default_context())
+                                                         context=self._tls())
             else:
                 connection = _Connection(cfg.host, cfg.port, timeout=cfg.timeout)
             connection.ehlo()
             if cfg.starttls:
-                connection.starttls(context=ssl.create_default_context())
+                connection.starttls(context=self._tls())
                 connection.ehlo()
             if cfg.user:
                 connection.login(cfg.user, cfg.password)
@@ -176,6 +178,10 @@ class SmtpTransport:
                 raise PermanentFailure(f"connect: {exc}") from exc
             raise TemporaryFailure(f"connect: {exc or type(exc).__name__}") from exc
         return connection
+
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates are always verified; a private CA is trusted only when given."""
+        return ssl.create_default_context(cafile=self.config.cafile or None)
 
     def _transaction(self, connection: _Connection, built: BuiltEmail) -> Outcome:
         try:
