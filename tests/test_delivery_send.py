@@ -216,3 +216,26 @@ def test_folder_outbox_writes_pdf_and_eml_by_company_and_customer(queued, tmp_pa
     assert "1,190.00" in text
     assert f"Message-ID: <letter-{letter.pk}.ACME-DE@acme.example.de>".encode() in (
         folder / f"2026-12-03-L2-{letter.pk}.eml").read_bytes()
+
+
+def test_send_command_delivers_to_the_folder_the_environment_names(queued, tmp_path, monkeypatch, capsys):
+    from dunning.cli import main
+
+    letter, paper = queued(), queued(allow_email=False)
+    monkeypatch.setenv("DUNNING_DELIVERY", "folder")
+    monkeypatch.setenv("DUNNING_OUTBOX", str(tmp_path))
+
+    assert main(["send"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Delivered 2 letter(s):", "  1  waiting (paper letters: run `dunning print-batch`)", "  1  sent"]
+    assert [p.name for p in (tmp_path / "ACME-DE").rglob("*.pdf")] == [f"2026-12-03-L2-{letter.pk}.pdf"]
+    assert main(["send", "--run", str(paper.run_id)]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "  1  waiting (paper letters: run `dunning print-batch`)"
+
+
+def test_send_command_refuses_an_unknown_delivery_kind(db, monkeypatch, capsys):
+    from dunning.cli import main
+
+    monkeypatch.setenv("DUNNING_DELIVERY", "pigeon")
+    assert main(["send"]) == 2
+    assert capsys.readouterr().err.strip() == "dunning send: DUNNING_DELIVERY must be 'smtp' or 'folder', not 'pigeon'"
