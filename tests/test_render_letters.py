@@ -20,7 +20,8 @@ NNBSP = "\u202f"
 def letter_data(language: str | None, currency: str = "EUR", country: str | None = "DE", level: int = 2,
                 open_amount: str = "1234.56", customer: str = "Müller Maschinenbau GmbH") -> dict:
     return {
-        "company": {"code": "ACME-DE", "name": "Acme Industriebedarf GmbH", "address": ["Hafenstraße 5", "20457 Hamburg"],
+        "company": {"code": "ACME-DE", "name": "Acme Industriebedarf GmbH",
+                    "address": ["Hafenstraße 5", "20457 Hamburg"],
                     "sender_email": "mahnwesen@acme.example", "reply_to": "buchhaltung@acme.example",
                     "payment_instructions": "IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX",
                     "base_currency": "EUR"},

@@ -100,3 +100,18 @@ def test_worker_does_not_inherit_secrets(monkeypatch):
         assert b"hunter2" not in environ
     finally:
         worker.kill()
+
+
+def test_memory_limit_stops_a_template(monkeypatch):
+    monkeypatch.setenv("DUNNING_SANDBOX_MEMORY", str(256 * 1024 * 1024))
+    small = sandbox.WorkerPool(size=1)
+    source = "{{ (range(10000)|map('string')|join('x' * 90000))|length }}"  # a 900 MB string
+    try:
+        with pytest.raises(TemplateError) as err:
+            small.call({"op": "render", "jobs": [{"source": source}], "data": SAMPLE_LETTER_DATA, "locale": "en"}, 10)
+        assert err.value.kind == "memory"
+        assert "memory" in err.value.message
+        assert small.call({"op": "render", "jobs": [{"source": "{{ customer.number }}"}], "data": SAMPLE_LETTER_DATA,
+                           "locale": "en"}, 10) == ["0042"]
+    finally:
+        small.close()

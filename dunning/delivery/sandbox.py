@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 TEMPLATE_TIMEOUT = 1.0  # seconds for one letter's templates
-WORKER_MEMORY_BYTES = 1536 * 1024 * 1024  # address space of a worker (typst and fonts included)
+WORKER_MEMORY_BYTES = 1024 * 1024 * 1024  # address space of a worker (typst and fonts need ~350 MB)
 WORKER_START_TIMEOUT = 30.0
 MAX_OUTPUT_CHARS = 1_000_000
 MAX_SEQUENCE = 100_000  # longest string/list an operator or call may build
