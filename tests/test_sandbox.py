@@ -115,3 +115,14 @@ def test_memory_limit_stops_a_template(monkeypatch):
                            "locale": "en"}, 10) == ["0042"]
     finally:
         small.close()
+
+
+def test_python_values_in_the_data_are_accepted():
+    from datetime import date
+    from decimal import Decimal
+
+    data = copy.deepcopy(SAMPLE_LETTER_DATA)
+    data["totals"]["total"] = Decimal("1389.56")
+    data["letter"]["date"] = date(2026, 12, 3)
+    assert render_template("{{ totals.total|money }} {{ letter.date|date }}", data, locale="de") == \
+        f"1.389,56{NBSP}€ 03.12.2026"

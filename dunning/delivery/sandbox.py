@@ -429,6 +429,15 @@ class _WorkerLost(Exception):
     pass
 
 
+def _json_default(value: Any) -> Any:
+    """Letter data handed over as Python values (Decimal, date) travels as the JSON contract writes it."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not plain letter data")
+
+
 class _Worker:
     def __init__(self) -> None:
         env = {k: v for k, v in os.environ.items() if not any(m in k.upper() for m in SECRET_MARKERS)}
@@ -477,7 +486,7 @@ class _Worker:
         return json.loads(self._read_exact(size, deadline))
 
     def call(self, request: dict, timeout: float) -> dict:
-        body = json.dumps(request, ensure_ascii=False).encode()
+        body = json.dumps(request, ensure_ascii=False, default=_json_default).encode()
         try:
             self.proc.stdin.write(struct.pack(">I", len(body)) + body)  # type: ignore[union-attr]
             self.proc.stdin.flush()  # type: ignore[union-attr]
@@ -510,10 +519,13 @@ class WorkerPool:
                 self._cond.wait()
         try:
             return _Worker()
-        except BaseException:
+        except BaseException as exc:
             with self._cond:
                 self._count -= 1
                 self._cond.notify()
+            if isinstance(exc, (TimeoutError, _WorkerLost, OSError, ValueError, struct.error)):
+                raise TemplateError(f"the rendering process could not start ({type(exc).__name__})",
+                                    "worker") from None
             raise
 
     def _release(self, worker: _Worker | None) -> None:
