@@ -175,3 +175,22 @@ def test_render_letter_from_a_letter_row(defaults, company, customer):
     assert f"INV-1001 21.10.2026 43 1.234,56{NBSP}€ 2" in page
     assert f"Zu zahlender Betrag 1.234,56{NBSP}€" in page
     assert "Mit freundlichen Grüßen" in page
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es", "ja"])
+def test_every_default_text_validates_and_renders_every_level(defaults, language):
+    from dunning.delivery.sandbox import validate_template
+
+    for level in (1, 2, 3):
+        for channel in ("email", "pdf"):
+            fields = default_text(language, level, channel)
+            for part, html in (("subject", False), ("body_text", False), ("body_html", True)):
+                if fields[part]:
+                    assert validate_template(fields[part], html=html) == [], (language, level, channel, part)
+        data = letter_data(language, level=level)
+        data["credits"] = [{"number": "CN-7", "kind": "credit_note", "date": "2026-11-20", "open_amount": "-34.56"}]
+        data["totals"].update({"fee": "5.00", "interest": "2.10", "credits": "-34.56", "total": "1207.10"})
+        rendered = render_letter(data)
+        assert rendered.language == language
+        assert "CN-7" in rendered.text and "CN-7" in rendered.html
+        assert rendered.pdf.startswith(b"%PDF-")

@@ -29,7 +29,8 @@ def language_candidates(language: str | None) -> list[str]:
 
 
 def _has_body(template: Template) -> bool:
-    return bool((template.body_text or "").strip() or (template.body_html or "").strip())
+    """The text body is what every letter needs (the email's text part, the PDF's paragraphs)."""
+    return bool((template.body_text or "").strip())
 
 
 def choose_template(procedure_code: str | None, level: int, channel: str, language: str | None) -> Template:
