@@ -207,10 +207,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 def make_config(server, **changes):
     from dunning.delivery.smtp import SmtpConfig
 
-    values = dict(host=server.host, port=server.port, timeout=1.0, attempts=4, backoff_seconds=0.01,
-                  backoff_max_seconds=0.05)
-    values.update(changes)
-    return SmtpConfig(**values)
+    values = {"host": server.host, "port": server.port, "timeout": 1.0, "attempts": 4, "backoff_seconds": 0.01,
+              "backoff_max_seconds": 0.05}
+    return SmtpConfig(**{**values, **changes})
 
 
 @pytest.fixture

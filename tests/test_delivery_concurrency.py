@@ -9,10 +9,12 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from smtp_server import smtp_config, smtp_server  # noqa: F401  (fixtures)
+import smtp_server as server_fixtures
 
 from dunning.delivery.send import deliver_queued
 from dunning.delivery.smtp import SmtpTransport
+
+smtp_server, smtp_config = server_fixtures.smtp_server, server_fixtures.smtp_config  # fixtures
 
 
 @pytest.mark.postgres

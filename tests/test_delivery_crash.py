@@ -16,7 +16,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from smtp_server import smtp_server  # noqa: F401  (fixture)
+import smtp_server as server_fixtures
+
+smtp_server = server_fixtures.smtp_server  # fixture
 
 REPO = Path(__file__).resolve().parents[1]
 LETTERS = 3
@@ -28,6 +30,7 @@ bootstrap.setup(); bootstrap.migrate()
 from dunning.models import Company, Customer, Invoice, customer_key
 from dunning.services.run import run_dunning
 from dunning.services.setup import ensure_default_setup
+
 ensure_default_setup()
 acme = Company.objects.create(code="ACME-DE", name="Acme Industriebedarf GmbH", timezone="Europe/Berlin",
                               sender_email="forderungen@acme.example.de")
@@ -46,7 +49,7 @@ def template_database(tmp_path_factory) -> Path:
     """A database with three queued letters, made once; each test works on a copy."""
     path = tmp_path_factory.mktemp("crash") / "template.sqlite3"
     done = subprocess.run([sys.executable, "-c", SETUP], cwd=REPO, env=_env(path), capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -72,7 +75,7 @@ def _env(database: Path, server=None, **extra: str) -> dict[str, str]:
 
 def send(database: Path, server, **extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dunning.cli", "send"], cwd=REPO, env=_env(database, server, **extra),
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def letters(database: Path) -> dict[int, tuple[str, str]]:

@@ -27,10 +27,9 @@ def letter(db, customer):
     def make(cust=None, **fields):
         cust = cust or customer()
         run = Run.objects.create(as_of=date(2026, 12, 3))
-        values = dict(run=run, company=cust.company, customer=cust, currency="EUR", date=date(2026, 12, 3),
-                      procedure_code="standard", level=1, level_name="First reminder", state="queued")
-        values.update(fields)
-        return Letter.objects.create(**values)
+        values = {"run": run, "company": cust.company, "customer": cust, "currency": "EUR", "date": date(2026, 12, 3),
+                  "procedure_code": "standard", "level": 1, "level_name": "First reminder", "state": "queued"}
+        return Letter.objects.create(**{**values, **fields})
 
     return make
 

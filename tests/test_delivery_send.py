@@ -5,12 +5,14 @@ import subprocess
 from datetime import date
 
 import pytest
-from smtp_server import smtp_config, smtp_server  # noqa: F401  (fixtures)
+import smtp_server as server_fixtures
 
 from dunning.delivery.outbox import FolderOutbox
 from dunning.delivery.send import deliver_letter, deliver_queued, worker_identity
 from dunning.delivery.smtp import SmtpTransport
 from dunning.delivery.state import letter_history, letter_transition
+
+smtp_server, smtp_config = server_fixtures.smtp_server, server_fixtures.smtp_config  # fixtures
 
 AS_OF = date(2026, 12, 3)
 
@@ -27,9 +29,8 @@ def queued(db, company, customer, invoice):
 
     def make(**customer_fields):
         n = next(numbers)
-        values = dict(number=f"C-{n}", name="Northwind Traders Ltd", email=f"ap{n}@northwind.example.com")
-        values.update(customer_fields)
-        cust = customer(**values)
+        values = {"number": f"C-{n}", "name": "Northwind Traders Ltd", "email": f"ap{n}@northwind.example.com"}
+        cust = customer(**{**values, **customer_fields})
         invoice(cust, amount="1190.00", due_date=date(2026, 11, 2), number=f"INV-{1000 + n}")
         run_dunning(as_of=AS_OF, deliver=False)
         return Letter.objects.select_related("customer", "company").get(customer=cust)

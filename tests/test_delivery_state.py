@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from test_delivery_email import letter  # noqa: F401  (fixture)
+import test_delivery_email
 
 from dunning.delivery.state import FINAL, STATES, TRANSITIONS, InvalidTransition, letter_history, letter_transition
+
+letter = test_delivery_email.letter  # fixture
 
 
 def test_the_table_speaks_of_the_models_states_only():

@@ -21,7 +21,7 @@ import ssl
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from .email import BuiltEmail
 
@@ -132,9 +132,7 @@ class SmtpTransport:
                             wait=wait_exponential(multiplier=self.config.backoff_seconds,
                                                   max=self.config.backoff_max_seconds),
                             retry=retry_if_exception_type(TemporaryFailure), reraise=True,
-                            before_sleep=lambda state: log.warning(
-                                "smtp: %s temporary failure (attempt %d): %s", _mid(built), state.attempt_number,
-                                state.outcome.exception()))
+                            before_sleep=lambda state: _log_retry(built, state))
         try:
             outcome = retrying(attempt)
         except TemporaryFailure as exc:
@@ -145,6 +143,9 @@ class SmtpTransport:
             outcome = Outcome("unknown", str(exc))
         outcome = Outcome(outcome.state, outcome.detail, attempts, outcome.refused)
         log.info("smtp: %s %s after %d attempt(s)", _mid(built), outcome.state, attempts)
+        if outcome.state != "sent":
+            log.warning("smtp: %s %s: %s", _mid(built), outcome.state,
+                        _ADDRESS.sub(lambda m: _mask(m.group(0)), outcome.detail))
         return outcome
 
     def _attempt(self, built: BuiltEmail) -> Outcome:
@@ -219,6 +220,15 @@ def _by_code(code: int, reply: bytes | str, step: str) -> Exception:
 def _text(code: int, reply: bytes | str) -> str:
     reply = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     return f"{code} {' '.join(reply.split())}"
+
+
+def _log_retry(built: BuiltEmail, state: RetryCallState) -> None:
+    problem = state.outcome.exception() if state.outcome else None
+    log.warning("smtp: %s temporary failure (attempt %d): %s", _mid(built), state.attempt_number,
+                _ADDRESS.sub(lambda m: _mask(m.group(0)), str(problem)))
+
+
+_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
 
 
 def _mask(address: str) -> str:
