@@ -173,6 +173,27 @@ def test_a_worker_on_another_machine_is_trusted_for_its_lease(queued, smtp_serve
     assert smtp_server.received == []
 
 
+def test_an_unreachable_server_leaves_the_queue_for_the_next_send(queued, smtp_server, smtp_config):
+    from smtp_server import free_port
+
+    from dunning.models import Letter
+
+    first, second = queued(), queued()
+
+    class Nowhere:
+        host, port = "127.0.0.1", free_port()
+
+    stopped = deliver_queued(transport=smtp(smtp_config, server=Nowhere, attempts=2))
+
+    assert stopped.states == {first.pk: "queued"}  # the second was not even tried against a dead server
+    assert stopped.stopped.startswith("mail server unreachable after 2 attempts: connect: ")
+    assert set(Letter.objects.values_list("state", flat=True)) == {"queued"}
+    assert [e.action for e in letter_history(first.pk)][-2:] == ["letter_taken", "letter_returned_to_queue"]
+
+    assert deliver_queued(transport=smtp(smtp_config)).states == {first.pk: "sent", second.pk: "sent"}
+    assert len(smtp_server.received) == 2
+
+
 def test_an_email_letter_whose_address_is_gone_fails_with_the_reason(queued, smtp_server, smtp_config):
     letter = queued()
     assert letter.channels == "email"

@@ -96,14 +96,15 @@ def test_server_that_takes_the_message_and_vanishes_leaves_the_outcome_unknown(s
     assert len(smtp_server.received) == 1
 
 
-def test_nobody_listening_is_temporary_and_fails_after_the_retries(smtp_config, built):
-    class Nowhere:
-        host, port = "127.0.0.1", free_port()
+class Nowhere:
+    host, port = "127.0.0.1", free_port()
 
+
+def test_nobody_listening_is_retried_then_reported_unreachable_not_failed(smtp_config, built):
     outcome = SmtpTransport(smtp_config(Nowhere, attempts=2)).deliver(built)
 
-    assert (outcome.state, outcome.attempts) == ("failed", 2)
-    assert outcome.detail.startswith("gave up after 2 attempts, still temporary: connect: ")
+    assert (outcome.state, outcome.attempts) == ("unreachable", 2)  # provably nothing sent
+    assert outcome.detail.startswith("mail server unreachable after 2 attempts: connect: ")
 
 
 def test_no_addresses_or_bodies_in_logs(smtp_server, smtp_config, built, caplog):

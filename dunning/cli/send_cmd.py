@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 
 from dunning.cli import CommandError
@@ -35,10 +36,15 @@ def handle(args: argparse.Namespace) -> int:
             raise CommandError(f"no letter {args.letter}")
         states = {args.letter: deliver_letter(args.letter, transport=transport)}
         recovered: list[int] = []
+        stopped = ""
     else:
         summary = deliver_queued(args.run, transport=transport)
-        states, recovered = summary.states, summary.recovered
+        states, recovered, stopped = summary.states, summary.recovered, summary.stopped
     print(summary_text(states, recovered))
+    if stopped:
+        print(f"dunning send: stopped, {stopped}; the letters left are still queued for the next send",
+              file=sys.stderr)
+        return 1
     return 0
 
 

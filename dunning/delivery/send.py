@@ -49,6 +49,7 @@ class DeliverySummary:
 
     states: dict[int, str] = field(default_factory=dict)
     recovered: list[int] = field(default_factory=list)
+    stopped: str = ""  # why the rest of the queue was left for later (mail server unreachable)
 
     @property
     def counts(self) -> Counter[str]:
@@ -83,7 +84,11 @@ def deliver_queued(run_id: int | None = None, *, transport: Transport | None = N
     if run_id is not None:
         letters = letters.filter(run_id=run_id)
     for letter_id in letters.order_by("id").values_list("id", flat=True):
-        summary.states[letter_id] = deliver_letter(letter_id, transport=transport)
+        try:
+            summary.states[letter_id] = _deliver(letter_id, "email", transport)
+        except MailServerUnreachable as exc:
+            summary.states[letter_id], summary.stopped = "queued", str(exc)
+            break
     for letter_id in summary.recovered:
         summary.states.setdefault(letter_id, "review")
     return summary
@@ -92,8 +97,19 @@ def deliver_queued(run_id: int | None = None, *, transport: Transport | None = N
 def deliver_letter(letter_id: int, channel: str = "email", *, transport: Transport | None = None) -> str:
     """Deliver one letter if it is queued; returns its state afterwards.
 
-    "queued" back means it waits for something else: a print batch, or the end of a pause.
+    "queued" back means it waits for something else: a print batch, or a mail server that answers.
     """
+    try:
+        return _deliver(letter_id, channel, transport or transport_from_settings())
+    except MailServerUnreachable:
+        return "queued"
+
+
+class MailServerUnreachable(Exception):
+    """Nothing was sent and the server did not answer: the letter went back to the queue."""
+
+
+def _deliver(letter_id: int, channel: str, transport: Transport) -> str:
     letter = _load(letter_id)
     if letter.state == "sending":
         return "review" if _recover(letter) else "sending"
@@ -109,7 +125,7 @@ def deliver_letter(letter_id: int, channel: str = "email", *, transport: Transpo
         return letter.state
     if not route.email:
         return letter.state  # waits for the print batch (or a person, for a task)
-    return _send_email(letter, transport or transport_from_settings())
+    return _send_email(letter, transport)
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,6 +220,9 @@ def _record(letter: Letter, outcome: Outcome, built: BuiltEmail, pdf: bytes) -> 
         crash_point("marked_sent")
     elif outcome.state == "failed":
         letter_transition(letter, "failed", frm="sending", reason=outcome.detail, data=data)
+    elif outcome.state == "unreachable":
+        letter_transition(letter, "queued", frm="sending", reason=outcome.detail, data=data)
+        raise MailServerUnreachable(outcome.detail)
     else:
         with transaction.atomic():
             _store_documents(letter, built, pdf)

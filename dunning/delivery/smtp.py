@@ -3,6 +3,8 @@
 - sent: the server answered 250 to the end of DATA.
 - failed: the server refused for good (5xx), with its reason; or temporary trouble (4xx, refused or
   dropped connections, timeouts) outlasted every retry.
+- unreachable: not one attempt got past connecting, so nothing was sent; the letter can simply wait
+  in the queue for the next delivery, and the rest of the queue need not try the same dead server.
 - unknown: the whole message, final dot included, went to the server and then the answer was lost
   (connection dropped, timeout). The server may have accepted it. Sending again could deliver it
   twice, so the letter goes to a person instead.
@@ -40,6 +42,10 @@ class Outcome:
 
 class TemporaryFailure(Exception):
     """Worth another attempt: 4xx, connection refused or dropped before the message was complete."""
+
+
+class Unreachable(TemporaryFailure):
+    """No conversation at all: refused, timed out or turned away (421) before MAIL FROM."""
 
 
 class PermanentFailure(Exception):
@@ -122,11 +128,16 @@ class SmtpTransport:
 
     def deliver(self, built: BuiltEmail) -> Outcome:
         attempts = 0
+        failures: list[TemporaryFailure] = []
 
         def attempt() -> Outcome:
             nonlocal attempts
             attempts += 1
-            return self._attempt(built)
+            try:
+                return self._attempt(built)
+            except TemporaryFailure as exc:
+                failures.append(exc)
+                raise
 
         retrying = Retrying(stop=stop_after_attempt(max(1, self.config.attempts)),
                             wait=wait_exponential(multiplier=self.config.backoff_seconds,
@@ -136,7 +147,10 @@ class SmtpTransport:
         try:
             outcome = retrying(attempt)
         except TemporaryFailure as exc:
-            outcome = Outcome("failed", f"gave up after {attempts} attempts, still temporary: {exc}")
+            if all(isinstance(failure, Unreachable) for failure in failures):
+                outcome = Outcome("unreachable", f"mail server unreachable after {attempts} attempts: {exc}")
+            else:
+                outcome = Outcome("failed", f"gave up after {attempts} attempts, still temporary: {exc}")
         except PermanentFailure as exc:
             outcome = Outcome("failed", str(exc))
         except OutcomeUnknown as exc:
@@ -173,11 +187,12 @@ class SmtpTransport:
             if cfg.user:
                 connection.login(cfg.user, cfg.password)
         except smtplib.SMTPResponseException as exc:
-            raise _by_code(exc.smtp_code, exc.smtp_error, "connect") from exc
+            failure = _by_code(exc.smtp_code, exc.smtp_error, "connect")
+            raise (Unreachable(str(failure)) if isinstance(failure, TemporaryFailure) else failure) from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout, TLS trouble
             if isinstance(exc, (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError)):
                 raise PermanentFailure(f"connect: {exc}") from exc
-            raise TemporaryFailure(f"connect: {exc or type(exc).__name__}") from exc
+            raise Unreachable(f"connect: {exc or type(exc).__name__}") from exc
         return connection
 
     def _tls(self) -> ssl.SSLContext:

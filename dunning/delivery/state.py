@@ -25,6 +25,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("sending", "sent"): "letter_sent",
     ("sending", "failed"): "letter_failed",
     ("sending", "unknown"): "letter_outcome_lost",
+    ("sending", "queued"): "letter_returned_to_queue",  # only when provably nothing went out (no server)
     ("queued", "failed"): "letter_failed",            # cannot go out at all, e.g. no email address
     ("queued", "cancelled"): "letter_cancelled",      # paid before sending
     ("review", "cancelled"): "letter_cancelled",
