@@ -125,3 +125,17 @@ def test_logo_on_the_letterhead_and_same_letter_same_bytes():
 
 def test_body_paragraphs_split_at_blank_lines():
     assert body_paragraphs("Dear A,\n\nline one\nline two\n\n\n\nBye\n") == ["Dear A,", "line one\nline two", "Bye"]
+
+
+def test_a_logo_that_is_no_image_is_left_off():
+    pdf = render_pdf(letter_data("en"), ["Dear customer,"], language="en", logo=b"not an image at all")
+    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 0
+
+
+def test_validation_at_save_names_characters_the_pdf_cannot_print():
+    from dunning.delivery.sandbox import validate_template
+
+    assert validate_template("Dear {{ customer.name }} 😀", pdf=True) == [
+        "the letter contains characters no font can print: '😀' U+1F600 GRINNING FACE"]
+    assert validate_template("Dear {{ customer.name }} 😀") == []  # fine in an email
+    assert validate_template("{{ customer.name }} 御中", pdf=True) == []

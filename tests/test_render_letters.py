@@ -194,3 +194,11 @@ def test_every_default_text_validates_and_renders_every_level(defaults, language
         assert rendered.language == language
         assert "CN-7" in rendered.text and "CN-7" in rendered.html
         assert rendered.pdf.startswith(b"%PDF-")
+
+
+def test_subject_stays_one_line_whatever_the_customer_name(db):
+    Template.objects.create(level=2, channel="email", language="en", subject="Reminder for {{ customer.name }}",
+                            body_text="Dear {{ customer.name }}")
+    email = render_email(letter_data("en", customer="Evil Corp\r\nBcc: victim@example.com\nX-Injected: 1"))
+    assert email.subject == "Reminder for Evil Corp Bcc: victim@example.com X-Injected: 1"
+    assert "\n" not in email.subject and "\r" not in email.subject

@@ -148,6 +148,20 @@ def labels_for(language: str | None) -> dict[str, str]:
     return LABELS.get(base, LABELS["en"])
 
 
+def logo_format(logo: bytes) -> str | None:
+    """PNG, JPEG, GIF or SVG by their first bytes; anything else is left off the letterhead."""
+    head = bytes(logo[:512])
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if b"<svg" in head.lower():
+        return "svg"
+    return None
+
+
 def _note(note: Any, lab: dict[str, str]) -> str:
     """The info line's note in the letter's language when it is one of the known ones."""
     text = str(note or "not due")
@@ -196,7 +210,7 @@ def letter_view(letter_data: dict, body_paragraphs: list[str], *, title: str | N
         "paper": "us-letter" if str(customer.get("country") or "").upper() in ("US", "CA") else "a4",
         "title": title or str(letter.get("level_name") or lab["title"]),
         "labels": {"page": lab["page"]},
-        "logo": list(logo) if logo else None,
+        "logo": list(logo) if logo and logo_format(logo) else None,
         "company": {"name": str(company.get("name", "")), "address": address,
                     "contact": [str(company[k]) for k in ("reply_to",) if company.get(k)]
                     or [str(company[k]) for k in ("sender_email",) if company.get(k)],

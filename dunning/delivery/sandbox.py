@@ -618,13 +618,23 @@ def render_template(source: str, data: dict, *, html: bool = False, locale: str 
     return render_templates([Source(source, html)], data, locale, timeout)[0]
 
 
-def validate_template(source: str, *, html: bool = False, data: dict | None = None,
-                      locale: str = "en") -> list[str]:
+def validate_template(source: str, *, html: bool = False, data: dict | None = None, locale: str = "en",
+                      pdf: bool = False) -> list[str]:
     """Everything wrong with a template, for the save form: syntax, unknown names and filters, and what
-    rendering it on sample data (or `data`) reports. An empty list means it can be saved."""
+    rendering it on sample data (or `data`) reports; with `pdf`, also characters the letter's fonts cannot
+    print. An empty list means it can be saved."""
+    sample = data or SAMPLE_LETTER_DATA
     try:
-        return list(pool().call({"op": "validate", "source": source, "html": html,
-                                 "data": data or SAMPLE_LETTER_DATA, "locale": locale}, TEMPLATE_TIMEOUT))
+        errors = list(pool().call({"op": "validate", "source": source, "html": html, "data": sample,
+                                   "locale": locale}, TEMPLATE_TIMEOUT))
+        if pdf and not errors:
+            from .pdf import MissingGlyphsError, check_glyphs
+
+            try:
+                check_glyphs({"text": render_template(source, sample, html=html, locale=locale)})
+            except MissingGlyphsError as exc:
+                errors.append(str(exc))
+        return errors
     except TemplateError as exc:
         return [str(exc)]
 
