@@ -391,8 +391,10 @@ def worker_main() -> None:
     """Serve requests until stdin closes. Limits are set after imports, before any template runs."""
     import resource
 
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must never corrupt the frames
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(1), "wb")  # frames go to a private copy of stdout...
+    os.dup2(2, 1)  # ...and anything else printing to fd 1 (Python or native code) goes to stderr
+    sys.stdout = sys.stderr
     renderer = _Renderer()
     from . import formatting, pdf  # noqa: F401 - imported before the limit, and to warm Babel
 
