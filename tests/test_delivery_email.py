@@ -125,3 +125,17 @@ def test_several_addresses_in_one_field_and_international_domains(letter, custom
 def test_no_address_at_all(letter, customer):
     with pytest.raises(AddressError, match="has no email address"):
         build_letter_email(letter(customer(number="C-9", email="")), "s", "t", "", blank_pdf())
+
+
+def test_bodies_are_seven_bit_safe_in_any_script(letter, customer):
+    text = "株式会社山田製作所 御中\n\nご請求金額 ¥736,791 をお支払いください。"
+    built = build_letter_email(letter(customer(language="ja")), "お支払いのお願い", text, f"<p>{text}</p>", blank_pdf())
+    message = parsed(built)
+
+    assert built.as_bytes().isascii()
+    assert message.get_body(("plain",))["Content-Transfer-Encoding"] == "base64"
+    assert message.get_body(("plain",)).get_content().rstrip("\n") == text
+    assert message["Subject"] == "お支払いのお願い"
+    latin = parsed(build_letter_email(letter(customer(), level=2), "s", "Bitte zahlen Sie 1.190,00 €.", "",
+                                      blank_pdf()))
+    assert latin.get_body(("plain",))["Content-Transfer-Encoding"] == "quoted-printable"

@@ -144,6 +144,12 @@ def attachment_name(letter: Letter) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", raw) + ".pdf"
 
 
+def _transfer_encoding(body: str) -> str:
+    """7-bit safe for every server: quoted-printable for mostly Latin text, base64 for Japanese and the like."""
+    ascii_share = sum(ch.isascii() for ch in body) / max(len(body), 1)
+    return "quoted-printable" if ascii_share >= 0.8 else "base64"
+
+
 def build_letter_email(letter: Letter, subject: str, text: str, html: str, pdf: bytes) -> BuiltEmail:
     """The complete message for a rendered letter. Raises AddressError when it cannot be addressed."""
     recipients = letter_recipients(letter)
@@ -160,8 +166,8 @@ def build_letter_email(letter: Letter, subject: str, text: str, html: str, pdf: 
     message["Date"] = format_datetime(timezone.now())
     message["Message-ID"] = message_id(letter)
     message["X-Dunning-Letter"] = str(letter.pk)
-    message.set_content(text or "", cte="quoted-printable")
+    message.set_content(text or "", cte=_transfer_encoding(text))
     if html:
-        message.add_alternative(html, subtype="html", cte="quoted-printable")
+        message.add_alternative(html, subtype="html", cte=_transfer_encoding(html))
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=attachment_name(letter))
     return BuiltEmail(message=message, sender=sender.addr_spec, recipients=recipients.envelope)
