@@ -61,6 +61,7 @@ def test_german_letter(defaults):
             in email.text)
     assert f"Zu zahlender Gesamtbetrag: 1.234,56{NBSP}€" in email.text
     assert "IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX" in email.text
+    assert "Zur Information" not in email.text  # nothing not yet due on this letter
     assert "<td style=\"padding:4px 8px;border-bottom:1px solid #ddd\">21.10.2026</td>" in email.html
     assert f"1.234,56{NBSP}€" in email.html
 
@@ -190,9 +191,12 @@ def test_every_default_text_validates_and_renders_every_level(defaults, language
         data = letter_data(language, level=level)
         data["credits"] = [{"number": "CN-7", "kind": "credit_note", "date": "2026-11-20", "open_amount": "-34.56"}]
         data["totals"].update({"fee": "5.00", "interest": "2.10", "credits": "-34.56", "total": "1207.10"})
+        data["info"] = [{"number": "INV-9", "due_date": "2026-12-20", "open_amount": "80.00", "days_overdue": -17,
+                         "note": "not due"}]
         rendered = render_letter(data)
         assert rendered.language == language
         assert "CN-7" in rendered.text and "CN-7" in rendered.html
+        assert "INV-9" in rendered.text and "INV-9" in rendered.html
         assert rendered.pdf.startswith(b"%PDF-")
 
 
