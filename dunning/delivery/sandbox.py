@@ -245,6 +245,8 @@ def make_environment(autoescape: bool) -> Any:
 
     @pass_context
     def number(ctx: Any, value: Any, digits: int | None = None) -> str:
+        if digits is not None and not 0 <= int(digits) <= 6:
+            raise LimitExceeded("number() keeps 0 to 6 decimals")
         return formatting.format_number(value, _locale(ctx), digits)
 
     @pass_context
