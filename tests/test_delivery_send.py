@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 import smtp_server as server_fixtures
+from django.test import override_settings
 
 from dunning.delivery.outbox import FolderOutbox
 from dunning.delivery.send import deliver_letter, deliver_queued, worker_identity
@@ -261,3 +262,28 @@ def test_send_command_refuses_an_unknown_delivery_kind(db, monkeypatch, capsys):
     monkeypatch.setenv("DUNNING_DELIVERY", "pigeon")
     assert main(["send"]) == 2
     assert capsys.readouterr().err.strip() == "dunning send: DUNNING_DELIVERY must be 'smtp' or 'folder', not 'pigeon'"
+
+
+def test_a_sent_letter_is_sent_again_only_on_purpose_as_it_was_kept(queued, smtp_server, smtp_config, capsys):
+    from dunning.cli import main
+    from dunning.delivery.send import letter_resend
+    from dunning.services.letters import LetterStateError
+
+    letter = queued()
+    with pytest.raises(LetterStateError, match=f"letter {letter.pk} is queued and has no email kept"):
+        letter_resend(letter.pk, "maria.meyer", transport=smtp(smtp_config))
+    deliver_queued(transport=smtp(smtp_config))
+
+    outcome = letter_resend(letter.pk, "maria.meyer", transport=smtp(smtp_config))
+
+    first, copy = smtp_server.received
+    assert outcome.state == "sent" and copy.content == first.content  # byte for byte, same Message-ID
+    letter.refresh_from_db()
+    assert letter.state == "sent" and letter.charges.count() == 0
+    resent = letter_history(letter.pk)[-1]
+    assert (resent.action, resent.actor, resent.data["outcome"]) == ("letter_resent", "maria.meyer", "sent")
+
+    with override_settings(EMAIL_HOST=smtp_server.host, EMAIL_PORT=smtp_server.port):  # as DUNNING_SMTP_* set them
+        assert main(["send", "--resend", str(letter.pk), "--actor", "jo"]) == 0
+    assert capsys.readouterr().out.startswith(f"Letter {letter.pk} sent again: sent (250 ")
+    assert len(smtp_server.received) == 3

@@ -100,3 +100,18 @@ def test_print_batch_command_writes_the_pdf_and_confirms(paper_letters, tmp_path
     assert capsys.readouterr().out.splitlines()[-1] == "Marked printed: 3"
     assert main(["print-batch", "--output", str(target)]) == 0
     assert capsys.readouterr().out.strip() == "No letters waiting to be printed."
+
+
+def test_printing_again_on_purpose_is_recorded(paper_letters, tmp_path, capsys):
+    from dunning.cli import main
+
+    letter = paper_letters["C-3"]
+    confirm_print_batch([letter])
+    assert main(["print-batch", "--output", str(tmp_path / "again.pdf"), "--letters", str(letter.pk), "--reprint",
+                 "--actor", "jo"]) == 0
+
+    assert len(page_texts((tmp_path / "again.pdf").read_bytes())) == 1
+    event = letter_history(letter.pk)[-1]
+    assert (event.action, event.actor) == ("letter_reprinted", "jo")
+    assert main(["print-batch", "--reprint"]) == 2
+    assert "--reprint needs --letters IDS" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from dunning.cli import CommandError
@@ -20,12 +21,18 @@ def register(subparsers) -> None:
                                                         "to confirm a batch printed earlier")
     parser.add_argument("--duplex", action="store_true", help="start every letter on a new sheet")
     parser.add_argument("--confirm", action="store_true", help="mark the letters printed")
+    parser.add_argument("--reprint", action="store_true",
+                        help="with --letters: print letters that were printed or sent before again, recorded")
+    parser.add_argument("--actor", default=os.environ.get("USER", "system"),
+                        help="who prints, for the audit trail (default: $USER)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    from dunning.delivery.printing import confirm_print_batch, letters_to_print, make_print_batch
+    from dunning.delivery.printing import confirm_print_batch, letters_to_print, make_print_batch, record_reprint
 
+    if args.reprint and not args.letters:
+        raise CommandError("--reprint needs --letters IDS: say which letters to print again")
     letters = _chosen(args.letters) if args.letters else letters_to_print(args.company)
     if not letters:
         print("No letters waiting to be printed.")
@@ -34,8 +41,11 @@ def handle(args: argparse.Namespace) -> int:
     output.write_bytes(make_print_batch(letters, duplex=args.duplex))
     ids = ",".join(str(letter.pk) for letter in letters)
     print(f"{len(letters)} letter(s) in {output}: {ids}")
-    if args.confirm:
-        print(f"Marked printed: {confirm_print_batch(letters)}")
+    if args.reprint:
+        record_reprint(letters, args.actor)
+        print(f"Recorded as printed again by {args.actor}")
+    elif args.confirm:
+        print(f"Marked printed: {confirm_print_batch(letters, args.actor)}")
     else:
         print(f"After printing: dunning print-batch --letters {ids} --confirm")
     return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 
@@ -18,6 +19,10 @@ def register(subparsers) -> None:
                     "_PASSWORD, _STARTTLS=1, _SSL=1, _TIMEOUT, _ATTEMPTS, _BACKOFF.")
     parser.add_argument("--run", type=int, metavar="ID", help="only the letters of this run")
     parser.add_argument("--letter", type=int, metavar="ID", help="only this letter")
+    parser.add_argument("--resend", type=int, metavar="ID",
+                        help="send a sent letter's email again, as it was kept (recorded with --actor)")
+    parser.add_argument("--actor", default=os.environ.get("USER", "system"),
+                        help="who asks, for the audit trail (default: $USER)")
     parser.set_defaults(handler=handle)
 
 
@@ -31,6 +36,8 @@ def handle(args: argparse.Namespace) -> int:
         transport = transport_from_settings()
     except ImproperlyConfigured as exc:
         raise CommandError(str(exc)) from exc
+    if args.resend is not None:
+        return _resend(args.resend, args.actor, transport)
     if args.letter is not None:
         if not Letter.objects.filter(pk=args.letter).exists():
             raise CommandError(f"no letter {args.letter}")
@@ -46,6 +53,22 @@ def handle(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _resend(letter_id: int, actor: str, transport) -> int:
+    from dunning.delivery.email import AddressError
+    from dunning.delivery.send import letter_resend
+    from dunning.models import Letter
+    from dunning.services.letters import LetterStateError
+
+    if not Letter.objects.filter(pk=letter_id).exists():
+        raise CommandError(f"no letter {letter_id}")
+    try:
+        outcome = letter_resend(letter_id, actor, transport=transport)
+    except (LetterStateError, AddressError) as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"Letter {letter_id} sent again: {outcome.state} ({outcome.detail})")
+    return 0 if outcome.state == "sent" else 1
 
 
 NOTES = {

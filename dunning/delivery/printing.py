@@ -98,3 +98,9 @@ def confirm_print_batch(letters: Iterable[Letter], actor: str = "system") -> int
                                       object_id=str(letter.pk), data={"at": now.isoformat()})
             marked += 1
     return marked
+
+
+def record_reprint(letters: Iterable[Letter], actor: str = "system") -> None:
+    """A printed letter printed again on purpose: recorded, nothing else changes."""
+    AuditEvent.objects.bulk_create([AuditEvent(actor=actor, action="letter_reprinted", object_type="letter",
+                                               object_id=str(letter.pk)) for letter in letters])

@@ -19,6 +19,9 @@ import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email import message_from_bytes
+from email.policy import SMTP
+from email.utils import parseaddr
 from typing import Protocol
 
 from django.conf import settings
@@ -255,6 +258,32 @@ def _mark_sent(letter: Letter, built: BuiltEmail, pdf: bytes, data: dict) -> Non
 def _store_documents(letter: Letter, built: BuiltEmail, pdf: bytes) -> None:
     LetterDocument.objects.bulk_create([LetterDocument(letter=letter, kind="pdf", content=pdf),
                                         LetterDocument(letter=letter, kind="email", content=built.as_bytes())])
+
+
+# --------------------------------------------------------------------------------------------
+# A copy on purpose
+# --------------------------------------------------------------------------------------------
+
+def letter_resend(letter_id: int, actor: str, *, transport: Transport | None = None) -> Outcome:
+    """Send a sent letter's email again, exactly as kept (same Message-ID), because a person asked.
+
+    It goes to the customer's current addresses. The letter stays sent: a copy reminds of nothing new
+    and creates no charges. The act and its outcome are recorded.
+    """
+    letter = _load(letter_id)
+    kept = letter.documents.filter(kind="email").order_by("-id").values_list("content", flat=True).first()
+    if letter.state != "sent" or kept is None:
+        raise LetterStateError(f"letter {letter_id} is {letter.state}" + ("" if kept is not None else
+                               " and has no email kept") + "; only a sent email letter can be sent again")
+    message = message_from_bytes(bytes(kept), policy=SMTP)
+    built = BuiltEmail(message=message, sender=parseaddr(str(message["From"]))[1],  # type: ignore[arg-type]
+                       recipients=letter_recipients(letter).envelope)
+    pdf = letter.documents.filter(kind="pdf").order_by("-id").values_list("content", flat=True).first() or b""
+    outcome = (transport or transport_from_settings()).deliver_letter(letter, built, bytes(pdf))
+    AuditEvent.objects.create(actor=actor, action="letter_resent", object_type="letter", object_id=str(letter_id),
+                              data={"outcome": outcome.state, "detail": outcome.detail, "attempts": outcome.attempts,
+                                    "message_id": str(message["Message-ID"])})
+    return outcome
 
 
 # --------------------------------------------------------------------------------------------
