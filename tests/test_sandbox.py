@@ -126,3 +126,15 @@ def test_python_values_in_the_data_are_accepted():
     data["letter"]["date"] = date(2026, 12, 3)
     assert render_template("{{ totals.total|money }} {{ letter.date|date }}", data, locale="de") == \
         f"1.389,56{NBSP}€ 03.12.2026"
+
+
+def test_concurrent_letters_share_the_pool_safely():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(n: int) -> str:
+        data = copy.deepcopy(SAMPLE_LETTER_DATA)
+        data["customer"]["number"] = f"C{n}"
+        return render_template("{{ customer.number }}", data)
+
+    with ThreadPoolExecutor(4) as threads:
+        assert list(threads.map(one, range(40))) == [f"C{n}" for n in range(40)]
