@@ -105,7 +105,7 @@ def test_a_name_with_a_line_break_cannot_add_a_header(letter, customer):
 
 
 @pytest.mark.parametrize("raw", ["ap@northwind.example.com\r\nBcc: evil@x.example", "Evil <evil@x.example>",
-                                 "two words@x.example", "no-at-sign", "a@b\x00.example", "a@b.example\nevil"])
+                                 "two words@x.example", "no-at-sign", "a@b\x1b.example", "a@b.example\nevil"])
 def test_an_address_that_is_not_one_plain_address_is_refused(letter, customer, raw):
     with pytest.raises(AddressError) as refused:
         build_letter_email(letter(customer(email=raw)), "s", "t", "", blank_pdf())
