@@ -9,10 +9,10 @@ from datetime import date
 
 import openpyxl
 import pytest
+from fixtures_import import database_state, generic, problems, write
 
 from dunning.importers.load import import_file
 from dunning.models import Allocation, Credit, Invoice
-from fixtures_import import database_state, generic, problems, write
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +45,8 @@ def test_missing_required_column_is_one_error_naming_it_and_the_columns_found(tm
     path = write(tmp_path, "hr.csv", "business_code,cust_number,invoice_id,posting_date,invoice_currency,"
                                      "total_open_amount\nU001,0200769623,1930571429.0,2020-02-27,USD,10.00\n")
     assert refused(path, "highradius") == [
-        (1, "due_in_date", "missing required column 'due_in_date'; columns found: business_code, cust_number, "
-                           "invoice_id, posting_date, invoice_currency, total_open_amount")]
+        (1, "due_in_date", ("missing required column 'due_in_date'; columns found: business_code, cust_number, "
+                            "invoice_id, posting_date, invoice_currency, total_open_amount"))]
 
 
 @pytest.mark.parametrize("amount, reason", [

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from fixtures_import import database_state
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dunning.importers.load import import_file
-from fixtures_import import database_state
 
 pytestmark = pytest.mark.django_db
 

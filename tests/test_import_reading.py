@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from fixtures_import import write
 
 from dunning.importers.reading import ReadError, detect_encoding, open_table, sniff_delimiter
-from fixtures_import import write
 
 
 def rows_of(path):
@@ -89,9 +89,8 @@ def test_numbers_stay_text_with_their_leading_zeros(tmp_path):
 def test_unreadable_files_raise_read_error_with_line(tmp_path, content, line, reason):
     path = tmp_path / "f.csv"
     path.write_bytes(content)
-    with pytest.raises(ReadError) as caught:
-        with open_table(path) as table:
-            list(table.rows)
+    with pytest.raises(ReadError) as caught, open_table(path) as table:
+        list(table.rows)
     assert caught.value.line == line
     assert reason in caught.value.reason
 
@@ -99,9 +98,8 @@ def test_unreadable_files_raise_read_error_with_line(tmp_path, content, line, re
 def test_quoting_error_is_reported_in_strict_files(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes(b'a,b\n1,"x\n')
-    with pytest.raises(ReadError) as caught:
-        with open_table(path) as table:
-            list(table.rows)
+    with pytest.raises(ReadError) as caught, open_table(path) as table:
+        list(table.rows)
     assert caught.value.line == 2
 
 
@@ -134,7 +132,6 @@ def test_xlsx_cells_become_text_and_dates(tmp_path):
 def test_a_broken_xlsx_is_a_read_error(tmp_path):
     path = tmp_path / "f.xlsx"
     path.write_bytes(b"PK\x03\x04 this is not really a zip")
-    with pytest.raises(ReadError) as caught:
-        with open_table(path) as table:
-            list(table.rows)
+    with pytest.raises(ReadError) as caught, open_table(path) as table:
+        list(table.rows)
     assert "not a readable XLSX workbook" in caught.value.reason

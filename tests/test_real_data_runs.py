@@ -107,7 +107,7 @@ def test_ibm_as_of_2013_06_30(shared_data):
     as_of = date(2013, 6, 30)
     rows = raw_rows(shared_data / IBM)
     assert import_file(shared_data / IBM, "ibm-ar").committed
-    mdy = lambda text: datetime.strptime(text, "%m/%d/%Y").date()  # noqa: E731
+    mdy = lambda text: datetime.strptime(text, "%m/%d/%Y").date()
     unpaid = [r for r in rows if mdy(r["InvoiceDate"]) <= as_of < mdy(r["SettledDate"])]
     assert len(unpaid) == 84  # README: 84 open
     items = [("IBM", "USD", r["customerID"], cents(r["InvoiceAmount"]), (as_of - mdy(r["DueDate"])).days)
@@ -124,7 +124,7 @@ def cassandra_items(rows, as_of: date):
     Invoice_Date + Number_of_Days_until_Payment (never before the invoice date); before it, the
     whole amount is open, from it on the Outstanding amount."""
     seen, items, pennies = set(), [], set()
-    dmy = lambda text: datetime.strptime(text, "%d-%b-%y").date()  # noqa: E731
+    dmy = lambda text: datetime.strptime(text, "%d-%b-%y").date()
     for r in rows:
         if tuple(r.values()) in seen:
             continue

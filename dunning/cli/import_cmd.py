@@ -48,6 +48,10 @@ def handle(args: argparse.Namespace) -> int:
                              decimal=args.decimal, kind=args.kind)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    if result.committed:  # imported customers get the default procedure, so `dunning run` has work to do
+        from dunning.services.setup import ensure_default_setup
+
+        ensure_default_setup()
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

@@ -245,10 +245,10 @@ class BatchChecker:
             return date_col, f"{kind} dated {a.date} is before the invoice date {invoice.issue_date}"
         if a.amount_minor > invoice.open_minor:
             return (self.columns.get("amount", "amount"),
-                    f"allocates {from_minor(a.amount_minor, a.currency)} but invoice {invoice.number} has only "
-                    f"{from_minor(invoice.open_minor, a.currency)} open")
+                    (f"allocates {from_minor(a.amount_minor, a.currency)} but invoice {invoice.number} has only "
+                     f"{from_minor(invoice.open_minor, a.currency)} open"))
         if a.amount_minor > credit.open_minor:
             return (self.columns.get("amount", "amount"),
-                    f"allocates {from_minor(a.amount_minor, a.currency)} but {kind} {credit.number} has only "
-                    f"{from_minor(credit.open_minor, a.currency)} left")
+                    (f"allocates {from_minor(a.amount_minor, a.currency)} but {kind} {credit.number} has only "
+                     f"{from_minor(credit.open_minor, a.currency)} left"))
         return None

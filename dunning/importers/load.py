@@ -175,8 +175,8 @@ def _read(profile, columns, row, line, options, result) -> RowRecords | None:
         return None
     short = [name for name, value in row.items() if value is None]
     if short:
-        _reject_row(result, line, [(short[0], f"the row ends before column '{short[0]}' "
-                                             f"({len(row) - len(short)} of {len(row)} columns)")])
+        reason = f"the row ends before column '{short[0]}' ({len(row) - len(short)} of {len(row)} columns)"
+        _reject_row(result, line, [(short[0], reason)])
         return None
     reader = RowReader(profile, columns, row, line, options)
     try:

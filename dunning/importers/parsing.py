@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision, list_currencies
 
-
 # Babel's list includes ISO 4217's codes for testing and "no currency"; neither is money.
 CURRENCIES = frozenset(list_currencies()) - {"XXX", "XTS"}
 GROUP_MARKS = (",", ".", "'", "\u2019", " ", "\u00a0", "\u202f")

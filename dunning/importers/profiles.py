@@ -6,9 +6,9 @@ payments and allocations; each rule's docstring says what it assumes.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Mapping
 
 from . import parsing
 from .records import AllocationRecord, CreditRecord, RowRecords

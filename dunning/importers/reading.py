@@ -52,7 +52,7 @@ class Table:
     encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"; "xlsx" for workbooks
     delimiter: str | None
     columns: list[str] = field(default_factory=list)
-    rows: Iterator[tuple[int, Row]] = iter(())
+    rows: Iterator[tuple[int, Row]] = field(default_factory=lambda: iter(()))
 
 
 def detect_encoding(path: Path) -> str:
@@ -178,7 +178,7 @@ def _xlsx_rows(sheet_rows, columns: list[str]) -> Iterator[tuple[int, Row]]:
             cells = next(sheet_rows)
         except StopIteration:
             return
-        except Exception as exc:  # a broken workbook fails in many ways inside openpyxl
+        except Exception as exc:  # noqa: BLE001 - a broken workbook fails in many ways inside openpyxl
             raise ReadError(number, f"cannot read the workbook here: {exc}") from None
         values = [cell_value(c) for c in cells]
         while values and values[-1] == "":
@@ -202,14 +202,14 @@ def _open_xlsx(path: Path):
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise ReadError(0, f"not a readable XLSX workbook: {exc}") from None
-    except Exception as exc:  # broken XML inside the zip, and the like
+    except Exception as exc:  # noqa: BLE001 - broken XML inside the zip, and the like
         raise ReadError(0, f"not a readable XLSX workbook: {exc}") from None
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         try:
             header = next(rows, ())
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above: any failure inside openpyxl is an unreadable file
             raise ReadError(1, f"cannot read the workbook's first row: {exc}") from None
         columns = [str(cell_value(c)).strip() for c in header]
         while columns and columns[-1] == "":
