@@ -187,3 +187,25 @@ def test_the_ibm_file_as_xlsx_gives_the_same_result(shared_data, tmp_path):
     assert (result.counts["invoices"], result.counts["customers_created"], result.counts["payments"]) == (2466, 100,
                                                                                                          2466)
     assert Invoice.objects.aggregate(s=Sum("amount_minor"))["s"] == 14770318
+
+
+def test_cassandra_test_file_without_payment_days_dates_settlements_on_the_as_of(shared_data):
+    """testData.csv has no Number_of_Days_until_Payment: payments are dated on the as-of given."""
+    path = shared_data / "cassandra-udyam-2022-invoices/testData.csv"
+    rows = raw_rows(path)
+    result = import_file(path, "cassandra", as_of=date(2018, 1, 31))
+    assert result.committed and result.rejected == []
+    settled = [r for r in rows if Decimal(r["Settled"]) > 0]
+    assert (result.counts["invoices"], result.counts["payments"]) == (len(rows), len(settled)) == (1125, 1125)
+    assert set(Allocation.objects.values_list("date", flat=True)) == {date(2018, 1, 31)}
+    assert Allocation.objects.aggregate(s=Sum("amount_minor"))["s"] == sum(cents(r["Settled"]) for r in settled)
+
+
+def test_cassandra_test_file_without_as_of_is_refused_with_the_reason(shared_data):
+    """import_file never guesses today's date; the CLI passes today when --as-of is not given."""
+    path = shared_data / "cassandra-udyam-2022-invoices/testData.csv"
+    result = import_file(path, "cassandra")
+    assert not result.committed and result.rejected_rows == 1125
+    assert result.errors[0] == (2, "Settled",
+                                "no settlement date: give Number_of_Days_until_Payment or the as-of option")
+    assert Invoice.objects.count() == 0

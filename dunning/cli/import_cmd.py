@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("--company", metavar="CODE", help="company code for files without a company column")
     parser.add_argument("--currency", metavar="CUR", help="currency for files without a currency column")
     parser.add_argument("--as-of", metavar="DATE", type=date.fromisoformat,
-                        help="date for rules that need one (e.g. Cassandra rows without a payment day count)")
+                        help="date for rules that need one, e.g. Cassandra rows without a payment day count "
+                             "(default: today)")
     parser.add_argument("--date-format", metavar="FMT", help="strptime format replacing the profile's, e.g. %%d.%%m.%%Y")
     parser.add_argument("--decimal", choices=[".", ","], help="decimal separator replacing the profile's")
     parser.add_argument("--kind", default="invoice", choices=["invoice", "payment", "credit_note", "allocation"],
@@ -44,7 +45,8 @@ def handle(args: argparse.Namespace) -> int:
 
     try:
         result = import_file(args.file, args.profile, company=args.company, currency=args.currency,
-                             skip_bad_rows=args.skip_bad_rows, as_of=args.as_of, date_format=args.date_format,
+                             skip_bad_rows=args.skip_bad_rows, as_of=args.as_of or date.today(),
+                             date_format=args.date_format,
                              decimal=args.decimal, kind=args.kind)
     except ValueError as exc:
         raise CommandError(str(exc)) from None

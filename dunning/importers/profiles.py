@@ -81,7 +81,7 @@ def cassandra_settlement(reader: RowReader, records: RowRecords) -> None:
     9 negative day counts (paid before the invoice was written) are dated on the Invoice_Date,
     since a payment cannot be allocated to an invoice before it exists; where the column is
     missing or empty (testData.csv) the payment is dated on the import's as-of date (option
-    `as_of`, default today). Amount must equal Settled + Outstanding when Outstanding is given.
+    `as_of`; `dunning import` passes today unless --as-of is given; without it the row is refused). Amount must equal Settled + Outstanding when Outstanding is given.
     """
     invoice = records.invoices[0]
     settled = reader.money("settled", invoice.currency)
@@ -105,7 +105,7 @@ def cassandra_settlement(reader: RowReader, records: RowRecords) -> None:
     else:
         when = reader.options.as_of
     if when is None:
-        reader.problem("days_to_pay", "no settlement date: give Number_of_Days_until_Payment or the as-of option")
+        reader.problem("settled", "no settlement date: give Number_of_Days_until_Payment or the as-of option")
         return
     _payment_for(reader, records, when, settled)
 
