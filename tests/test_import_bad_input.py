@@ -9,7 +9,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from fixtures_import import database_state, generic, problems, write
+from fixtures_import import GENERIC_HEADER, database_state, generic, problems, write
 
 from dunning.importers.load import import_file
 from dunning.models import Allocation, Credit, Invoice
@@ -253,3 +253,35 @@ def test_personal_names_never_appear_in_reports(tmp_path, existing):
                  "Milk,Jane Roe,26-04-2011 11:50,26-Apr-11,26-May-11,-1,0,0.0,13\n")
     result = import_file(path, "cassandra")
     assert "Jane" not in repr(result.as_dict())
+
+
+def test_payments_from_a_separate_file_without_a_kind_column(tmp_path, existing):
+    invoices = generic(tmp_path, "C1,Kunde,A-1,2026-01-01,2026-01-31,EUR,100.00", name="invoices.csv")
+    assert import_file(invoices, "generic", company="ACME-DE").committed
+    payments = write(tmp_path, "payments.csv", "customer,number,date,currency,amount,invoice,allocated\n"
+                                               "C1,P-1,2026-02-01,EUR,30.00,A-1,\n"
+                                               "C1,P-2,2026-02-02,EUR,80.00,A-1,70.00\n")
+    result = import_file(payments, "generic", company="ACME-DE", kind="payment")
+    assert result.committed and problems(result) == []
+    assert sorted(Allocation.objects.filter(invoice__number="A-1").values_list("credit__number", "amount_minor")) == [
+        ("P-1", 3000), ("P-2", 7000)]
+    again = write(tmp_path, "more.csv", "customer,number,date,currency,amount,invoice\nC1,P-3,2026-02-03,EUR,0.01,A-1\n")
+    assert refused(again, company="ACME-DE", kind="payment") == [
+        (2, "amount", "allocates 0.01 but invoice A-1 has only 0.00 open")]
+    no_number = write(tmp_path, "bad.csv", "customer,date,currency,amount\nC1,2026-02-03,EUR,5.00\n")
+    assert refused(no_number, company="ACME-DE", kind="payment") == [
+        (1, "number", "missing required column 'number'; columns found: customer, date, currency, amount")]
+
+
+def test_status_words(tmp_path, existing):
+    path = generic(tmp_path, "C1,Kunde,S-1,2026-01-01,2026-01-31,EUR,1.00,Posted",
+                   "C1,Kunde,S-2,2026-01-01,2026-01-31,EUR,1.00,void",
+                   "C1,Kunde,S-3,2026-01-01,2026-01-31,EUR,1.00,canceled",
+                   "C1,Kunde,S-4,2026-01-01,2026-01-31,EUR,1.00,lost", header=GENERIC_HEADER + ",status")
+    assert refused(path, company="ACME-DE") == [
+        (5, "status", "unknown status 'lost' (known: canceled, cancelled, closed, draft, open, overdue, paid, "
+                      "posted, sent, unpaid, void)")]
+    path.write_text(path.read_text().replace(",lost", ",draft"))
+    assert import_file(path, "generic", company="ACME-DE").committed
+    assert dict(Invoice.objects.filter(number__startswith="S-").values_list("number", "status")) == {
+        "S-1": "open", "S-2": "void", "S-3": "cancelled", "S-4": "draft"}
