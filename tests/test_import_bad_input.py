@@ -279,8 +279,8 @@ def test_status_words(tmp_path, existing):
                    "C1,Kunde,S-3,2026-01-01,2026-01-31,EUR,1.00,canceled",
                    "C1,Kunde,S-4,2026-01-01,2026-01-31,EUR,1.00,lost", header=GENERIC_HEADER + ",status")
     assert refused(path, company="ACME-DE") == [
-        (5, "status", "unknown status 'lost' (known: canceled, cancelled, closed, draft, open, overdue, paid, "
-                      "posted, sent, unpaid, void)")]
+        (5, "status", ("unknown status 'lost' (known: canceled, cancelled, closed, draft, open, overdue, paid, "
+                       "posted, sent, unpaid, void)"))]
     path.write_text(path.read_text().replace(",lost", ",draft"))
     assert import_file(path, "generic", company="ACME-DE").committed
     assert dict(Invoice.objects.filter(number__startswith="S-").values_list("number", "status")) == {
