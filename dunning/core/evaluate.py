@@ -72,7 +72,8 @@ def evaluate(snapshot: Snapshot) -> Decisions:
     charge_origins = frozenset(i.origin_letter for i in open_items if i.kind == "charge" and i.origin_letter)
     for key in sorted(records, key=lambda k: (k.customer, k.currency, k.invoice or "")):
         record = records[key]
-        history = record_history(snapshot.history, key, open_numbers, charge_origins)
+        numbers = frozenset(c.item.number for c in record.candidates)
+        history = record_history(snapshot.history, key, numbers, open_numbers, charge_origins)
         offsets = credits.get((key.customer, key.currency), []) if key.invoice is None else []
         decider = RecordDecider(snapshot.company, as_of, record, ranked(record.procedure.levels), history, memory,
                                 offsets, snapshot.rates, snapshot.minor_units)

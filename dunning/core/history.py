@@ -40,9 +40,15 @@ class RecordHistory:
         return max(ends, default=None)
 
 
-def record_history(letters: Iterable[PastLetter], record: RecordKey, open_items: frozenset[str],
-                   charge_origins: frozenset[str]) -> RecordHistory:
-    mine = sorted((lt for lt in letters if lt.record == record), key=lambda lt: (lt.date, lt.number))
+def record_history(letters: Iterable[PastLetter], record: RecordKey, record_items: frozenset[str],
+                   open_items: frozenset[str], charge_origins: frozenset[str]) -> RecordHistory:
+    """Letters of the record, and letters that listed its items under another record.
+
+    The second kind carries history over when a procedure changes between customer
+    and invoice letters: no restart at level 1, no second letter inside the interval.
+    """
+    mine = sorted((lt for lt in letters if lt.record == record or record_items.intersection(lt.items)),
+                  key=lambda lt: (lt.date, lt.number))
     sent = tuple(lt for lt in mine if lt.state == "sent")
     pending = tuple(lt for lt in mine if lt.state == "pending")
     cycle = tuple(lt for lt in sent if lt.number in charge_origins or open_items.intersection(lt.items))

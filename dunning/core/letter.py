@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from .charges import fee_for, interest_rate, interest_start, item_interest, letter_interest
@@ -58,8 +58,8 @@ class RecordDecider:
         repeat = not rose and self._repeat_due()
         if not rose and not repeat:
             last = self.history.last_sent
-            assert last is not None
-            return self.skip("no_change", f"nothing new since the letter of {last.date} (level {last.level})")
+            since = f" since the letter of {last.date} (level {last.level})" if last else ""
+            return self.skip("no_change", f"nothing new{since}: every item was already reminded at its level")
         if repeat:
             letter_level = self.history.last_in_cycle.level  # type: ignore[union-attr]
         interval = self._interval_skip()
@@ -174,7 +174,8 @@ class RecordDecider:
             item = self._candidate(ln.number).item
             start = interest_start(item, self.history.interest_charged_until(ln.number))
             amount = item_interest(item, start, self.as_of, rate) if start else ZERO
-            out.append(Line(**{**ln.__dict__, "interest": amount, "interest_from": start}))
+            first_day = start + timedelta(days=1) if start else None
+            out.append(Line(**{**ln.__dict__, "interest": amount, "interest_from": first_day}))
         return out
 
 
