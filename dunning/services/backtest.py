@@ -2,10 +2,13 @@
 
 Nothing is written. Each company is read once (every invoice ever posted, with its dated payments);
 then every day only the date and the history change: the day's letters are treated as sent and
-feed the next day's history, exactly as delivery would. Invoices not yet issued or already paid on
-a day are left out of that day's facts; the core would ignore them anyway, and leaving them out
-keeps two years of daily runs over thousands of invoices to seconds. Charges are not simulated:
-a backtest reports letters and levels, not fee income.
+feed the next day's history, exactly as delivery would.
+
+Each day's facts hold only what can change that day's decisions, which keeps two years of daily
+runs over thousands of invoices to seconds: invoices issued and not yet paid, credits dated and
+not yet used up, and earlier letters that list one of those invoices or are recent enough to hold
+back the next letter (within the longest minimum interval). The core would ignore the rest.
+Charges are not simulated: a backtest reports letters and levels, not fee income.
 """
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional
 
-from dunning.core import Item, LetterDecision, PastLetter, Snapshot, evaluate
-from dunning.core.balance import open_amount
+from dunning.core import Credit, Item, LetterDecision, PastLetter, Snapshot, evaluate
+from dunning.core.balance import open_amount, open_credit
 from dunning.core.money import tolerance
 from dunning.models import Company
 from dunning.selectors.snapshot import build_company_facts
@@ -74,19 +77,48 @@ def replay(base: Snapshot, start: date, end: date,
            paid: Optional[dict[Item, Optional[date]]] = None) -> list[LetterDecision]:
     """Every day's letters for one company, each day's letters becoming the next day's history."""
     paid = _paid_dates(base) if paid is None else paid
-    spans = sorted(((item.issue_date or date.min, day or date.max, item) for item, day in paid.items()),
-                   key=lambda span: (span[0], span[2].number))
+    items = _Alive((item.issue_date or date.min, day or date.max, item) for item, day in paid.items())
+    credits = _Alive(_credit_spans(base))
+    window = max((max(p.min_interval_days, 1) for p in base.procedures.values()), default=1)
     history: list[PastLetter] = []
     made: list[LetterDecision] = []
     day = start
     while day <= end:
-        active = tuple(item for issued, settled, item in spans if issued <= day < settled)
-        decisions = evaluate(replace(base, as_of=day, items=active, history=tuple(history)))
+        active = items.on(day)
+        numbers = {item.number for item in active}
+        recent = tuple(lt for lt in history if (day - lt.date).days < window or not numbers.isdisjoint(lt.items))
+        decisions = evaluate(replace(base, as_of=day, items=active, credits=credits.on(day), history=recent))
         for decision in decisions.letters:
             history.append(_as_sent(decision, len(history) + 1))
             made.append(decision)
         day += timedelta(days=1)
     return made
+
+
+class _Alive:
+    """Facts that live from one day until (not including) another, asked for day after day in order."""
+
+    def __init__(self, spans):
+        self.waiting = sorted(spans, key=lambda span: (span[0], span[1]), reverse=True)
+        self.alive: list = []
+
+    def on(self, day: date) -> tuple:
+        while self.waiting and self.waiting[-1][0] <= day:
+            self.alive.append(self.waiting.pop())
+        self.alive = [span for span in self.alive if span[1] > day]
+        return tuple(span[2] for span in self.alive)
+
+
+def _credit_spans(snapshot: Snapshot) -> list[tuple[date, date, Credit]]:
+    """(from, until) for each credit: open from its date until the day it is used up."""
+    spans = []
+    for credit in snapshot.credits:
+        if credit.status == "cancelled":
+            continue
+        used = next((a.date for a in sorted(credit.allocations, key=lambda a: a.date)
+                     if open_credit(credit, a.date) <= 0 and a.date >= credit.date), date.max)
+        spans.append((credit.date, used, credit))
+    return spans
 
 
 def _paid_dates(snapshot: Snapshot) -> dict[Item, Optional[date]]:
