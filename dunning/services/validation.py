@@ -305,20 +305,23 @@ def template_errors(template: Any) -> list[ConfigError]:
     where = f"{owner}template level {template.level} {template.channel} {template.language}"
     errors = []
     for part in TEMPLATE_PARTS:
-        problem = template_problem(getattr(template, part) or "")
+        problem = template_problem(getattr(template, part) or "", html=part == "body_html")
         if problem:
             errors.append(ConfigError(f"{where}.{part}", f"{problem}; correct the template text"))
     return errors
 
 
-def template_problem(source: str) -> str | None:
-    """Why a template cannot be used, or None. The rendering sandbox decides when it is there."""
+def template_problem(source: str, html: bool = False) -> str | None:
+    """Why a template cannot be used, or None. The rendering sandbox decides (syntax, unknown names,
+    a trial render on sample data); without it, a Jinja2 syntax check."""
+    if not source.strip():
+        return None
     try:
         from dunning.delivery.sandbox import validate_template
     except ImportError:
         validate_template = _jinja_syntax_check
     try:
-        found = validate_template(source)
+        found = validate_template(source, html=html)
     except Exception as exc:  # the sandbox reports a bad template by raising
         return _describe(exc)
     if not found:
@@ -328,7 +331,7 @@ def template_problem(source: str) -> str | None:
     return "; ".join(str(problem) for problem in found)
 
 
-def _jinja_syntax_check(source: str) -> None:
+def _jinja_syntax_check(source: str, html: bool = False) -> None:
     from jinja2.sandbox import SandboxedEnvironment
 
     SandboxedEnvironment().parse(source)
