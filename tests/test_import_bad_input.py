@@ -285,3 +285,21 @@ def test_status_words(tmp_path, existing):
     assert import_file(path, "generic", company="ACME-DE").committed
     assert dict(Invoice.objects.filter(number__startswith="S-").values_list("number", "status")) == {
         "S-1": "open", "S-2": "void", "S-3": "cancelled", "S-4": "draft"}
+
+
+def test_a_column_named_twice_is_refused(tmp_path, existing):
+    path = generic(tmp_path, "C1,A-1,10.00,11.00", header="customer,invoice,amount,Amount")
+    assert refused(path, company="ACME-DE", currency="EUR") == [
+        (1, "amount", "column appears more than once in the header")]
+
+
+def test_thousands_of_bad_rows_are_counted_and_the_first_10000_listed(tmp_path, existing):
+    from dunning.importers.load import MAX_REPORTED
+
+    rows = [f"C1,Kunde,B-{n},2026-01-01,2026-01-31,EUR,-{n}" for n in range(1, MAX_REPORTED + 2_001)]
+    before = database_state()
+    result = import_file(generic(tmp_path, *rows), "generic", company="ACME-DE")
+    assert (result.committed, result.rows_read, result.rejected_rows, len(result.rejected)) == (
+        False, 12_000, 12_000, 10_000)
+    assert problems(result)[-1] == (10_001, "amount", "an invoice amount must be more than zero, not -10000")
+    assert database_state() == before
