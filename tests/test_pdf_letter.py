@@ -33,9 +33,26 @@ def letter_data(language: str, currency: str = "EUR", amount: str = "1234.56", i
                    "reminded_level": 1, "interest": "0"} for n in range(items)],
         "credits": [{"number": "CN-7", "kind": "credit_note", "date": "2026-11-20", "open_amount": "-100.00"}],
         "info": [{"number": "INV-2000", "due_date": "2026-12-20", "open_amount": "80.00", "days_overdue": -17,
-                  "note": "not due"}],
+                  "note": "not_due"}],
         "totals": {"dunned": amount, "fee": "5.00", "interest": "1.23", "credits": "-100.00", "total": "1140.79"},
     }
+
+
+@pytest.mark.parametrize("language, words", [
+    ("en", ["not yet due", "under review", "paused", "overdue, below the first level"]),
+    ("de", ["noch nicht fällig", "in Klärung", "pausiert", "überfällig, unter der ersten Mahnstufe"]),
+    ("fr", ["pas encore échu", "en cours d’examen", "relance suspendue", "échu, sous le premier niveau"]),
+    ("es", ["aún no vencida", "en revisión", "en pausa", "vencida, por debajo del primer nivel"]),
+    ("ja", ["期日前", "確認中", "督促保留中", "期日経過（督促対象外）"]),
+])
+def test_info_notes_from_the_core_are_words_of_the_letters_language(language, words):
+    from dunning.delivery.pdf import letter_view
+
+    data = letter_data(language)
+    data["info"] = [{"number": f"INV-{n}", "due_date": "2026-12-20", "open_amount": "80.00", "days_overdue": -17,
+                     "note": note} for n, note in enumerate(["not_due", "disputed", "paused", "below_first_level"])]
+    view = letter_view(data, [], locale=language, language=language)
+    assert [row[3] for row in view["info"]["rows"]] == words
 
 
 def text_of(pdf: bytes) -> list[str]:

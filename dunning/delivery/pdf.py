@@ -98,7 +98,7 @@ LABELS: dict[str, dict[str, str]] = {
            "customer_number": "Customer number", "date": "Date", "page": "Page {page} of {pages}",
            "credit_note": "Credit note", "payment_credit": "Payment", "charge": "Charge",
            "info": "For information (not included in the amount due)", "not_due": "not yet due",
-           "disputed": "under review", "below_level": "overdue, below the first level",
+           "disputed": "under review", "paused": "paused", "below_level": "overdue, below the first level",
            "title": "Payment reminder"},
     "de": {"colon": ": ",
            "number": "Rechnung", "due_date": "Fällig am", "days": "Tage überfällig", "open": "Offener Betrag",
@@ -107,7 +107,7 @@ LABELS: dict[str, dict[str, str]] = {
            "customer_number": "Kundennummer", "date": "Datum", "page": "Seite {page} von {pages}",
            "credit_note": "Gutschrift", "payment_credit": "Zahlung", "charge": "Gebühr",
            "info": "Zur Information (nicht im Zahlbetrag enthalten)", "not_due": "noch nicht fällig",
-           "disputed": "in Klärung", "below_level": "überfällig, unter der ersten Mahnstufe",
+           "disputed": "in Klärung", "paused": "pausiert", "below_level": "überfällig, unter der ersten Mahnstufe",
            "title": "Zahlungserinnerung"},
     "fr": {"colon": "\u00a0: ",
            "number": "Facture", "due_date": "Échéance", "days": "Jours de retard", "open": "Montant dû",
@@ -116,7 +116,7 @@ LABELS: dict[str, dict[str, str]] = {
            "customer_number": "N° client", "date": "Date", "page": "Page {page} sur {pages}",
            "credit_note": "Avoir", "payment_credit": "Paiement", "charge": "Frais",
            "info": "Pour information (non inclus dans le montant à régler)", "not_due": "pas encore échu",
-           "disputed": "en cours d’examen", "below_level": "échu, sous le premier niveau",
+           "disputed": "en cours d’examen", "paused": "relance suspendue", "below_level": "échu, sous le premier niveau",
            "title": "Rappel de paiement"},
     "es": {"colon": ": ",
            "number": "Factura", "due_date": "Vencimiento", "days": "Días de retraso", "open": "Importe pendiente",
@@ -125,7 +125,7 @@ LABELS: dict[str, dict[str, str]] = {
            "customer_number": "N.º de cliente", "date": "Fecha", "page": "Página {page} de {pages}",
            "credit_note": "Abono", "payment_credit": "Pago", "charge": "Cargo",
            "info": "A título informativo (no incluido en el importe a pagar)", "not_due": "aún no vencida",
-           "disputed": "en revisión", "below_level": "vencida, por debajo del primer nivel",
+           "disputed": "en revisión", "paused": "en pausa", "below_level": "vencida, por debajo del primer nivel",
            "title": "Recordatorio de pago"},
     "ja": {"colon": "：",
            "number": "請求書番号", "due_date": "支払期日", "days": "経過日数", "open": "未払金額",
@@ -134,13 +134,14 @@ LABELS: dict[str, dict[str, str]] = {
            "customer_number": "お客様番号", "date": "日付", "page": "{page} / {pages} ページ",
            "credit_note": "クレジットノート", "payment_credit": "ご入金", "charge": "手数料",
            "info": "ご参考（ご請求金額には含まれません）", "not_due": "期日前",
-           "disputed": "確認中", "below_level": "期日経過（督促対象外）",
+           "disputed": "確認中", "paused": "督促保留中", "below_level": "期日経過（督促対象外）",
            "title": "お支払いのお願い"},
 }
 
 
+# The core's notes (not_due, below_first_level, disputed, paused) and the words a hand-written letter uses.
 NOTES = {"not due": "not_due", "not yet due": "not_due", "disputed": "disputed", "under review": "disputed",
-         "below level": "below_level", "below first level": "below_level"}
+         "paused": "paused", "below level": "below_level", "below first level": "below_level"}
 
 
 def labels_for(language: str | None) -> dict[str, str]:
@@ -165,7 +166,7 @@ def logo_format(logo: bytes) -> str | None:
 def _note(note: Any, lab: dict[str, str]) -> str:
     """The info line's note in the letter's language when it is one of the known ones."""
     text = str(note or "not due")
-    key = NOTES.get(text.strip().lower())
+    key = NOTES.get(text.strip().lower().replace("_", " "))
     return lab[key] if key else text
 
 

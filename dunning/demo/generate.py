@@ -124,7 +124,7 @@ COMPANIES = (
         DemoCompany("JP01", "さくら精機株式会社", "JPY", "Asia/Tokyo", "ja",
                     ["〒103-0027", "東京都中央区日本橋2-7-1", "日本"], "saiken@sakura-seiki.example.jp",
                     "keiri@sakura-seiki.example.jp",
-                    "三井住友銀行 日本橋支店 普通 1234567 サクラセイキ（カ"),
+                    "三井住友銀行 日本橋支店 普通 1234567 サクラセイキ（カ）"),
         (("ja", "JP", "JPY", 14), ("en", "SG", "JPY", 1), ("en", "US", "JPY", 1), ("en", "GB", "JPY", 1)),
         "{n:08d}", "SEI-{n:06d}", "NK-{n:06d}", "AK-{n:05d}"),
 )
