@@ -115,13 +115,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real data sets: ../shared/data beside the repository (DUNNING_SHARED_DATA overrides).
+    """The real data sets: ../shared/data beside the repository (see tests/shared_folder.py).
 
     Missing on a newcomer's clone: the tests that need it skip with the reason; in CI they fail.
     """
-    folder = Path(os.environ.get("DUNNING_SHARED_DATA") or REPO.parent / "shared" / "data")
+    from shared_folder import shared_folder
+
+    folder = Path(os.environ.get("DUNNING_SHARED_DATA") or shared_folder() / "data")
     if not folder.is_dir():
-        message = f"real data sets not found at {folder} (set DUNNING_SHARED_DATA)"
+        message = f"real data sets not found at {folder} (set DUNNING_SHARED or DUNNING_SHARED_DATA)"
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)

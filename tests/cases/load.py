@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
+import os
 
+import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CASES_FILE = REPO_ROOT.parent / "shared" / "cases" / "cases.yaml"
+from shared_folder import shared_folder
+
+CASES_FILE = shared_folder() / "cases" / "cases.yaml"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @lru_cache(maxsize=1)
 def all_cases() -> tuple[dict, ...]:
+    """Every case; on a newcomer's clone without the shared folder, the case tests skip with the reason."""
+    if not CASES_FILE.is_file() and not IN_CI:
+        pytest.skip(f"cases file not found at {CASES_FILE} (set DUNNING_SHARED)", allow_module_level=True)
     with CASES_FILE.open(encoding="utf-8") as fh:
         return tuple(yaml.safe_load(fh)["cases"])
 
