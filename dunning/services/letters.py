@@ -17,6 +17,8 @@ from dunning.models.money import from_minor
 from .audit import event_recorded
 
 WAITING = {"review", "queued", "sending", "unknown"}
+VERBS = {"letter_approved": "approve", "letter_removed": "remove", "letter_held": "hold", "letter_cancelled": "cancel",
+         "letter_requeued": "requeue"}
 
 
 class LetterStateError(ValueError):
@@ -31,7 +33,7 @@ def _moved(letter: Letter, allowed: set[str], state: str, action: str, actor: st
     with transaction.atomic():
         row = _locked(letter)
         if row.state not in allowed:
-            raise LetterStateError(f"letter {row.pk} is {row.state}; cannot {action.split('_')[1]} it")
+            raise LetterStateError(f"letter {row.pk} is {row.state}; cannot {VERBS[action]} it")
         before = row.state
         row.state = state
         if reason:
@@ -90,3 +92,8 @@ def _charge_created(letter: Letter, actor: str) -> None:
     )
     event_recorded("charge_created", charge, actor, letter=letter.pk, amount=str(charge.amount),
                    currency=charge.currency)
+
+
+def letter_requeue(letter: Letter, actor: str = "system", reason: str = "sent again on purpose") -> Letter:
+    """A failed letter (e.g. the address was corrected) goes back to the delivery queue, by a person's decision."""
+    return _moved(letter, {"failed"}, "queued", "letter_requeued", actor, reason)
