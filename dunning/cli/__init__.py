@@ -10,8 +10,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["import_cmd", "run_cmd", "letters_cmd", "send_cmd", "print_cmd", "backtest_cmd", "demo_cmd",
-            "backup_cmd"]
+COMMANDS = ["import_cmd", "run_cmd", "preview_cmd", "letters_cmd", "review_cmd", "send_cmd", "print_cmd",
+            "pause_cmd", "dispute_cmd", "backtest_cmd", "demo_cmd", "backup_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:

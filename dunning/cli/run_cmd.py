@@ -58,7 +58,10 @@ def money(amount, currency: str) -> str:
 
 
 def run_json(result) -> dict:
-    """{"run", "as_of", "letters": [...]}: amounts as decimal strings in the letter's currency."""
+    """{"run", "as_of", "letters": [...]}: amounts as decimal strings in the letter's currency.
+
+    Exactly the fields scripts rely on; `dunning preview --json` gives every figure and reason.
+    """
     dates = {c.as_of for c in result.companies}
     as_of = result.as_of or (next(iter(dates)) if len(dates) == 1 else None)
     return {
@@ -72,6 +75,38 @@ def run_json(result) -> dict:
                        "days_overdue": ln.days_overdue, "level": ln.level} for ln in made.decision.lines],
         } for made in result.letters],
     }
+
+
+def letter_json(decision) -> dict:
+    cur = decision.currency
+    return {
+        "company": decision.company, "customer": decision.customer, "currency": cur,
+        "invoice": decision.record.invoice, "level": decision.level, "repeat": decision.repeat,
+        "total": money(decision.total, cur), "dunned": money(decision.dunned_total, cur),
+        "fee": money(decision.fee, cur), "interest": money(decision.interest, cur),
+        "credits": money(-decision.credit_total, cur), "reasons": list(decision.reasons),
+        "items": [{"invoice": ln.number, "kind": ln.kind, "open_amount": money(ln.open_amount, cur),
+                   "days_overdue": ln.days_overdue, "level": ln.level} for ln in decision.lines],
+        "credit_items": [{"number": c.number, "kind": c.kind, "date": c.date.isoformat(),
+                          "open_amount": money(c.open_amount, cur)} for c in decision.credits],
+    }
+
+
+def skip_json(skip) -> dict:
+    return {"company": skip.company, "customer": skip.customer, "currency": skip.currency, "invoice": skip.invoice,
+            "code": skip.code, "reason": skip.reason}
+
+
+def issue_json(issue) -> dict:
+    return {"customer": issue.customer, "invoice": issue.invoice, "problem": issue.problem}
+
+
+def decisions_json(decisions) -> dict:
+    """One company's decisions, for `dunning preview --json`."""
+    return {"company": decisions.company, "as_of": decisions.as_of.isoformat(),
+            "letters": [letter_json(d) for d in decisions.letters],
+            "skipped": [skip_json(s) for s in decisions.skips],
+            "data_issues": [issue_json(i) for i in decisions.data_issues]}
 
 
 def summary_table(result) -> str:
