@@ -13,6 +13,9 @@ def register(subparsers) -> None:
     parser.add_argument("--company", metavar="CODE", help="only this company")
     parser.add_argument("--state", help="only letters in this state (review, queued, sent, cancelled, ...)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--csv", metavar="FILE", help="write the letters to a CSV file for a spreadsheet ('-': "
+                                                      "standard output); cells that could run as formulas are "
+                                                      "neutralised")
     parser.set_defaults(handler=handle)
 
 
@@ -28,11 +31,41 @@ def handle(args: argparse.Namespace) -> int:
         letters = letters.filter(company__code=args.company)
     if args.state:
         letters = letters.filter(state=args.state)
-    rows = [letter_json(letter) for letter in letters.order_by("date", "company__code", "customer__number", "id")]
+    ordered = list(letters.order_by("date", "company__code", "customer__number", "id"))
+    rows = [letter_json(letter) for letter in ordered]
+    if args.csv:
+        return _csv(args.csv, ordered, rows)
     if args.json:
         print(json.dumps({"letters": rows}, indent=2))
     else:
         print(table(rows))
+    return 0
+
+
+CSV_HEADER = ("id", "run", "date", "company", "customer", "customer_name", "currency", "invoice", "level", "state",
+              "channels", "dunned", "fee", "interest", "credits", "total", "items", "reasons")
+
+
+def _csv(target: str, letters: list, rows: list[dict]) -> int:
+    import sys
+
+    from dunning.models.money import from_minor
+    from dunning.services.export import csv_written
+
+    def cells(letter, row: dict) -> list:
+        cur = letter.currency
+        return [row["id"], row["run"], row["date"], row["company"], row["customer"], letter.customer.name, cur,
+                row["invoice"] or "", row["level"], row["state"], " ".join(row["channels"]),
+                *(from_minor(value, cur) for value in (letter.dunned_minor, letter.fee_minor,
+                                                        letter.interest_minor, -letter.credit_minor)),
+                row["total"], " ".join(i["invoice"] for i in row["items"]), "; ".join(letter.reasons)]
+
+    if target == "-":
+        csv_written(sys.stdout, CSV_HEADER, (cells(lt, row) for lt, row in zip(letters, rows)))
+        return 0
+    with open(target, "w", encoding="utf-8-sig", newline="") as stream:  # the BOM makes Excel read UTF-8
+        count = csv_written(stream, CSV_HEADER, (cells(lt, row) for lt, row in zip(letters, rows)))
+    print(f"{count} letter(s) written to {target}")
     return 0
 
 
