@@ -417,3 +417,15 @@ def test_invoice_with_its_own_procedure_leaves_the_customer_letter():
     closed = procedure(allow_invoice_override=False)
     both = evaluate(snapshot(AS_OF, items, closed, more_procedures=[legal]))
     assert [set(lines(lt)) for lt in both.letters] == [{"INV-1", "INV-2"}]
+
+
+def test_a_repeat_after_a_procedure_change_stays_within_the_new_procedures_levels():
+    """INV-2 was on a level-2 customer letter; its own one-level procedure repeats daily: level 1, not 2."""
+    legal = procedure([Level(1, 1, "Legal notice")], code="LEGAL", scope="invoice", repeat_days=1,
+                      min_interval_days=1)
+    items = [invoice("INV-2", "200.00", DUE, procedure="LEGAL")]
+    history = [sent("L-1", date(2024, 2, 9), 2, {"INV-2": 2})]
+    again = only_letter(evaluate(snapshot(date(2024, 2, 10), items, more_procedures=[legal], history=history)),
+                        invoice="INV-2")
+    assert (again.repeat, again.level, again.level_name, again.procedure, lines(again)) == (
+        True, 1, "Legal notice", "LEGAL", {"INV-2": (D("200.00"), 40, 1)})

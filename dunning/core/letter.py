@@ -60,8 +60,8 @@ class RecordDecider:
             last = self.history.last_sent
             since = f" since the letter of {last.date} (level {last.level})" if last else ""
             return self.skip("no_change", f"nothing new{since}: every item was already reminded at its level")
-        if repeat:
-            letter_level = self.history.last_in_cycle.level  # type: ignore[union-attr]
+        if repeat:  # the last letter's level, within this procedure's levels (it may have changed since)
+            letter_level = min(self.history.last_in_cycle.level, len(self.levels))  # type: ignore[union-attr]
         interval = self._interval_skip()
         if interval:
             return interval
