@@ -6,6 +6,7 @@ backup. A restore never silently replaces a database that holds data.
 """
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -209,3 +210,47 @@ def test_backup_on_postgresql_points_to_pg_dump(tmp_path):
                           capture_output=True, text=True, env={**os.environ, "DUNNING_DATABASE_URL": ""})
     assert done.returncode == 2
     assert "pg_dump" in done.stderr and "docs/backup.md" in done.stderr
+
+
+PG = "postgresql://postgres@127.0.0.1:5432"
+
+
+def _fresh_pg_database(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG}/{name}"
+
+
+def _pg_everything(url: str) -> dict[str, list[tuple]]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                             "ORDER BY tablename")]
+        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+
+
+@pytest.mark.postgres
+def test_pg_dump_and_pg_restore_as_docs_backup_md_says_give_back_the_books_and_their_guards(tmp_path):
+    import psycopg
+
+    source, restored = _fresh_pg_database("dunning_pgdump_source"), _fresh_pg_database("dunning_pgdump_restored")
+    script = "from dunning import bootstrap; bootstrap.setup(); bootstrap.migrate()\n" + MAKE_BOOKS
+    subprocess.run([sys.executable, "-c", script], env={**os.environ, "DUNNING_DATABASE_URL": source}, check=True)
+    dump = tmp_path / "dunning.dump"
+
+    subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", source], check=True)
+    subprocess.run(["pg_restore", "--no-owner", f"--dbname={restored}", str(dump)], check=True)
+
+    before, after = _pg_everything(source), _pg_everything(restored)
+    assert after == before
+    assert [row[1:4] for row in after["dunning_customer"]] == [("0200769623", "200769623", "Nordwind Handel AG")]
+    with psycopg.connect(restored) as conn, pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="append-only"):
+        conn.execute("UPDATE dunning_auditevent SET action = 'nothing'")
+    listed = subprocess.run([sys.executable, "-m", "dunning.cli", "--database", restored, "letters", "--json"],
+                            capture_output=True, text=True, env=os.environ, check=True)
+    (letter,) = json.loads(listed.stdout)["letters"]
+    assert (letter["customer"], letter["state"], letter["total"]) == ("0200769623", "sent", "690.00")
