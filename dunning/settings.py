@@ -1,8 +1,15 @@
-"""Django settings. The database comes from DUNNING_DATABASE_URL (default: SQLite here)."""
+"""Django settings. The database comes from DUNNING_DATABASE_URL (default: SQLite here).
+
+Every DUNNING_* value may also come from a settings file (dunning/config.py); the environment wins.
+"""
 import os
 from pathlib import Path
 
 import dj_database_url
+
+from dunning.config import load_settings, report
+
+report(load_settings())
 
 BASE_DIR = Path(__file__).resolve().parent
 

@@ -34,8 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from dunning import bootstrap
+    from dunning.config import SettingsFileError
 
-    bootstrap.setup(args.database)
+    try:
+        bootstrap.setup(args.database)
+    except SettingsFileError as exc:
+        print(f"dunning: {exc}", file=sys.stderr)
+        return 2
     bootstrap.migrate()
     try:
         return int(args.handler(args) or 0)
