@@ -24,7 +24,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("import", help="import invoices and payments from a CSV or XLSX file",
                                    description=f"Profiles — {described}.")
     parser.add_argument("file", metavar="FILE", help="CSV (any of , ; tab) or XLSX file")
-    parser.add_argument("--profile", required=True, choices=sorted(PROFILES), help="column-mapping profile")
+    parser.add_argument("--profile", required=True, metavar="NAME|FILE.toml",
+                        help=f"column-mapping profile: {', '.join(sorted(PROFILES))}, or your own TOML file "
+                             f"(see docs/importing.md)")
     parser.add_argument("--company", metavar="CODE", help="company code for files without a company column")
     parser.add_argument("--currency", metavar="CUR", help="currency for files without a currency column")
     parser.add_argument("--as-of", metavar="DATE", type=date.fromisoformat,

@@ -213,7 +213,12 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (IBM_AR, HIGHRADIUS, CASSANDR
 
 
 def get_profile(name: str) -> Profile:
+    """A ready profile by name, or your own from a .toml file (importers/profile_file.py)."""
+    from .profile_file import is_profile_file, profile_from_file
+
+    if is_profile_file(name):
+        return profile_from_file(name)
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown profile '{name}' (known: {', '.join(PROFILES)})") from None
+        raise ValueError(f"unknown profile '{name}' (known: {', '.join(PROFILES)}, or a .toml file)") from None
