@@ -58,4 +58,5 @@ def test_missing_column_and_unknown_profile(tmp_path):
         "total_open_amount: missing required columns 'business_code', 'cust_number', 'invoice_id', 'posting_date', "
         "'due_in_date', 'invoice_currency', 'total_open_amount'; columns found: customer, invoice, amount")
     code, _, err = dunning(tmp_path, "import", "--profile", "nope", path)
-    assert code == 2 and "invalid choice: 'nope'" in err
+    assert (code, err) == (2, "dunning import: unknown profile 'nope' (known: ibm-ar, highradius, cassandra, generic, "
+                              "or a .toml file)\n")
