@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Collection, Optional
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connections, transaction
 from django.utils import timezone
 
 from dunning.core import Decisions, LetterDecision, evaluate
@@ -28,7 +28,7 @@ from dunning.selectors.company_date import company_today
 from dunning.selectors.snapshot import CompanyFacts, build_company_facts
 
 from .audit import event, events_recorded
-from .letter_create import letter_create
+from .letter_create import LetterBatch, letter_create
 
 log = logging.getLogger(__name__)
 
@@ -146,39 +146,67 @@ def _company_run(run, company, day, dry_run, customer_ids) -> CompanyRun:
 
 
 def _decisions_applied(run, facts: CompanyFacts, decisions: Decisions) -> CompanyRun:
-    """Letters not made yet today, the waivers, and an event for each; inside the company's transaction."""
+    """Letters not made yet today, the waivers, and an event for each; inside the company's transaction.
+
+    The new letters, their items and events are written with bulk inserts: a few queries per company,
+    not per letter. Should one of them exist meanwhile (the unique constraint refuses it), the batch is
+    rolled back to its savepoint and written again one letter at a time, skipping the ones made.
+    """
     outcome = CompanyRun(facts.company.code, decisions.as_of, decisions)
     made_today = set(Letter.objects.filter(company=facts.company, date=decisions.as_of)
                      .exclude(state="superseded").values_list("customer_id", "currency", "invoice_key"))
-    events = []
+    todo = []
     for decision in decisions.letters:
         key = (facts.customers[decision.customer].id, decision.currency, decision.record.invoice or "")
         if key in made_today:
             outcome.already_made += 1
             continue
-        try:
-            with transaction.atomic():
-                letter, created = letter_create(run, facts, decision)
-        except IntegrityError:  # made meanwhile by another writer: the constraint keeps it to one
-            outcome.already_made += 1
-            continue
-        outcome.letters.append(MadeLetter(decision, letter.pk))
-        events.append(created)
+        todo.append(decision)
+    made, already_made = _letters_written(run, facts, todo)
+    outcome.already_made += already_made
+    outcome.letters.extend(MadeLetter(decision, letter.pk) for decision, (letter, _) in made)
+    events = [created for _, (_, created) in made]
     events.extend(_waivers_recorded(facts, decisions))
     events_recorded(events)
     return outcome
 
 
+def _letters_written(run, facts: CompanyFacts, todo: list[LetterDecision]):
+    """[(decision, (letter, unsaved event))] for the letters written, and how many were found made meanwhile."""
+    if not todo:
+        return [], 0
+    try:
+        with transaction.atomic():
+            batch = LetterBatch()
+            for decision in todo:
+                letter_create(run, facts, decision, batch=batch)
+            return list(zip(todo, batch.write())), 0
+    except IntegrityError:  # one was made meanwhile by another writer: one by one below
+        pass
+    made, already_made = [], 0
+    for decision in todo:
+        try:
+            with transaction.atomic():
+                made.append((decision, letter_create(run, facts, decision)))
+        except IntegrityError:  # made meanwhile by another writer: the constraint keeps it to one
+            already_made += 1
+    return made, already_made
+
+
 def _waivers_recorded(facts: CompanyFacts, decisions: Decisions) -> list:
-    """A waived charge is closed by an allocation marked as waiver, never deleted (waivers are few)."""
-    events = []
-    for waiver in decisions.waivers:
-        row = Allocation.objects.create(invoice_id=facts.invoices[waiver.charge].id, credit=None,
-                                        date=decisions.as_of, amount_minor=to_minor(waiver.amount, waiver.currency),
-                                        source="waiver", note=waiver.reason[:200])
-        events.append(event("charge_waived", row, invoice=waiver.charge, amount=str(waiver.amount),
-                            currency=waiver.currency, reason=waiver.reason))
-    return events
+    """A waived charge is closed by an allocation marked as waiver, never deleted."""
+    rows = [Allocation(invoice_id=facts.invoices[waiver.charge].id, credit=None, date=decisions.as_of,
+                       amount_minor=to_minor(waiver.amount, waiver.currency), source="waiver",
+                       note=waiver.reason[:200]) for waiver in decisions.waivers]
+    if not rows:
+        return []
+    if connections[Allocation.objects.db].features.can_return_rows_from_bulk_insert:
+        Allocation.objects.bulk_create(rows)  # sets the ids the events name
+    else:
+        for row in rows:
+            row.save(force_insert=True)
+    return [event("charge_waived", row, invoice=waiver.charge, amount=str(waiver.amount),
+                  currency=waiver.currency, reason=waiver.reason) for row, waiver in zip(rows, decisions.waivers)]
 
 
 def _counts_added(run, outcome: CompanyRun) -> None:
