@@ -10,7 +10,7 @@ from decimal import Decimal
 from .balance import open_amount, open_credit
 from .decision import DataIssue, Decisions, LetterDecision, Skip, Waiver
 from .facts import Credit, Customer, RecordKey, Snapshot
-from .history import item_memory, record_history
+from .history import HistoryIndex, item_memory, record_history
 from .letter import RecordDecider
 from .level import ranked
 from .record import Candidate, RecordInput, charge_record, hold_of, is_open, procedure_of, record_of
@@ -70,10 +70,11 @@ def evaluate(snapshot: Snapshot) -> Decisions:
     memory = item_memory(snapshot.history)
     credits = _open_credits(snapshot)
     charge_origins = frozenset(i.origin_letter for i in open_items if i.kind == "charge" and i.origin_letter)
+    past = HistoryIndex(snapshot.history)  # each record reads its own letters, not the company's
     for key in sorted(records, key=lambda k: (k.customer, k.currency, k.invoice or "")):
         record = records[key]
         numbers = frozenset(c.item.number for c in record.candidates)
-        history = record_history(snapshot.history, key, numbers, open_numbers, charge_origins)
+        history = record_history(past.letters_for(key, numbers), key, numbers, open_numbers, charge_origins)
         offsets = credits.get((key.customer, key.currency), []) if key.invoice is None else []
         decider = RecordDecider(snapshot.company, as_of, record, ranked(record.procedure.levels), history, memory,
                                 offsets, snapshot.rates, snapshot.minor_units)

@@ -55,6 +55,29 @@ def record_history(letters: Iterable[PastLetter], record: RecordKey, record_item
     return RecordHistory(sent=sent, pending=pending, cycle=cycle)
 
 
+class HistoryIndex:
+    """The letters by record and by listed item, so each record finds its own without reading them all.
+
+    `letters_for` gives a subset of the letters, in their original order, that holds every letter
+    `record_history` would pick for the record: the result of `record_history` is the same.
+    """
+
+    def __init__(self, letters: Iterable[PastLetter]):
+        self.letters = tuple(letters)
+        self.by_record: dict[RecordKey, list[int]] = {}
+        self.by_item: dict[str, list[int]] = {}
+        for index, letter in enumerate(self.letters):
+            self.by_record.setdefault(letter.record, []).append(index)
+            for item in letter.items:
+                self.by_item.setdefault(item, []).append(index)
+
+    def letters_for(self, record: RecordKey, record_items: Iterable[str]) -> list[PastLetter]:
+        found = set(self.by_record.get(record, ()))
+        for item in record_items:
+            found.update(self.by_item.get(item, ()))
+        return [self.letters[index] for index in sorted(found)]
+
+
 def item_memory(letters: Iterable[PastLetter]) -> dict[str, int]:
     """The highest level each item appeared at on a sent letter; it stays with the item across cycles."""
     memory: dict[str, int] = {}
