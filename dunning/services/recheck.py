@@ -48,6 +48,9 @@ def recheck_before_delivery(letter: Letter) -> Letter:
         held = _held_items(letter, facts.snapshot)
         if (skip is not None and skip.code == "paused") or held:
             return letter_hold(letter, skip.reason if skip and skip.code == "paused" else held)
+        withdrawn = _withdrawn_items(letter, facts.snapshot)
+        if withdrawn and not _open_lines(letter, facts.snapshot):
+            return letter_cancel(letter, f"no longer due: {withdrawn}")
         if skip is None or skip.code == "credit_covers" or _all_paid(letter, facts.snapshot):
             return letter_cancel(letter, PAID_BEFORE_SENDING)
         return letter_cancel(letter, f"no longer due: {skip.reason}")
@@ -77,6 +80,17 @@ def _superseded(letter: Letter, facts, decision: LetterDecision) -> Letter:
 def _open_lines(letter: Letter, snapshot):
     numbers = set(letter.items.values_list("invoice__number", flat=True))
     return [i for i in snapshot.items if i.number in numbers]
+
+
+WITHDRAWN = {"void": "was voided", "cancelled": "was cancelled", "draft": "was set back to draft"}
+
+
+def _withdrawn_items(letter: Letter, snapshot) -> str:
+    """Items of the letter the run no longer reads because their invoice is no longer posted: why, or ''."""
+    read = {i.number for i in snapshot.items}
+    gone = (letter.items.exclude(invoice__number__in=read).filter(invoice__status__in=WITHDRAWN)
+            .values_list("invoice__number", "invoice__status").order_by("invoice__number"))
+    return "; ".join(f"{number} {WITHDRAWN[status]} before sending" for number, status in gone)
 
 
 def _all_paid(letter: Letter, snapshot) -> bool:
