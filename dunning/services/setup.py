@@ -27,8 +27,7 @@ def ensure_default_setup() -> Procedure:
             Level.objects.bulk_create([Level(procedure=procedure, days=days, name=name, channels="email")
                                        for days, name in STANDARD_LEVELS])
             event_recorded("procedure_created", procedure, code=procedure.code)
-        if not AssignmentRule.objects.filter(priority=DEFAULT_RULE_PRIORITY, company=None, tag="", country="",
-                                             currency="", language="", min_balance_minor=None).exists():
+        if not AssignmentRule.objects.exists():  # a rule set someone wrote is theirs: never added to
             rule = AssignmentRule.objects.create(priority=DEFAULT_RULE_PRIORITY, procedure=procedure)
             event_recorded("assignment_rule_created", rule, procedure=procedure.code, priority=rule.priority)
     _default_templates()
