@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Collection, Mapping, Optional
 
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from dunning.core import facts
 from dunning.core.balance import open_amount, open_credit
@@ -65,8 +66,12 @@ def build_company_facts(company, as_of: date, *, customer_ids: Optional[Collecti
     by_id = {c.id: c for c in customers}
     clamp = _clamp(as_of) if payments_known_now else (lambda day: day)
 
+    rules = ordered_rules()
     invoice_rows, items = _items(company, as_of, scope, by_id, clamp, include_settled)
-    credits = _credits(company, scope, by_id, clamp)
+    # A credit used up as of the run date offsets nothing: only the backtest (which replays earlier
+    # days) and balance rules (which see every credit's customer) read them all.
+    credits = _credits(company, as_of, scope, by_id, clamp, payments_known_now,
+                       all_credits=include_settled or rules_use_balance(rules))
     history, letter_numbers = _history(company, as_of, scope, by_id, exclude_letter)
     items = _with_charge_origins(items, history)
     procedures = all_procedures()
@@ -74,7 +79,6 @@ def build_company_facts(company, as_of: date, *, customer_ids: Optional[Collecti
     currencies = {company.base_currency} | {i.currency for i in items} | {c.currency for c in credits}
     currencies |= level_currencies(procedures)
 
-    rules = ordered_rules()
     balances = _balances(items, credits, as_of, company.base_currency, rates) if rules_use_balance(rules) else {}
     codes = procedures_for(customers, rules, {cid: balances.get(c.number) for cid, c in by_id.items()})
     snapshot = facts.Snapshot(
@@ -148,11 +152,25 @@ def _items(company, as_of, scope, by_id, clamp, include_settled):
     return rows, items
 
 
-def _credits(company, scope, by_id, clamp):
+def _credits(company, as_of, scope, by_id, clamp, payments_known_now, *, all_credits=True):
+    """The company's posted credits; with all_credits=False only those with something left as of `as_of`.
+
+    Left out then: a credit dated after `as_of` (counted from its date on, unless payments_known_now
+    dates it back) and one whose allocations counted as of `as_of` add up to its amount exactly (open 0).
+    Settled payments are most of a long history, so the run reads what is open, not all there was.
+    """
     posted = scope.filter(Credit.objects.filter(company=company, status="posted"), "customer_id")
-    used = defaultdict(list)
     allocations = scope.filter(Allocation.objects.filter(credit__company=company, credit__status="posted"),
                                "credit__customer_id")
+    if not all_credits:
+        counted = Allocation.objects.filter(credit=OuterRef("pk"))
+        if not payments_known_now:
+            posted = posted.filter(date__lte=as_of)
+            counted = counted.filter(date__lte=as_of)
+        used = Subquery(counted.order_by().values("credit").annotate(total=Sum("amount_minor")).values("total")[:1])
+        posted = posted.alias(used=Coalesce(used, 0)).exclude(used=F("amount_minor"))
+        allocations = allocations.filter(credit__in=posted.values("id"))
+    used = defaultdict(list)
     for credit_id, day, amount_minor, currency in allocations.values_list(
             "credit_id", "date", "amount_minor", "credit__currency").order_by("date", "id"):
         used[credit_id].append(facts.Allocation(date=clamp(day), amount=from_minor(amount_minor, currency)))
