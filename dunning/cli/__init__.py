@@ -11,7 +11,7 @@ import importlib
 import sys
 
 COMMANDS = ["import_cmd", "run_cmd", "preview_cmd", "letters_cmd", "review_cmd", "send_cmd", "print_cmd",
-            "pause_cmd", "dispute_cmd", "procedures_cmd", "backtest_cmd", "demo_cmd", "backup_cmd"]
+            "pause_cmd", "dispute_cmd", "procedures_cmd", "templates_cmd", "backtest_cmd", "demo_cmd", "backup_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:

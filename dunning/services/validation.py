@@ -305,15 +305,17 @@ def template_errors(template: Any) -> list[ConfigError]:
     where = f"{owner}template level {template.level} {template.channel} {template.language}"
     errors = []
     for part in TEMPLATE_PARTS:
-        problem = template_problem(getattr(template, part) or "", html=part == "body_html")
+        problem = template_problem(getattr(template, part) or "", html=part == "body_html",
+                                   pdf=template.channel == "pdf")
         if problem:
             errors.append(ConfigError(f"{where}.{part}", f"{problem}; correct the template text"))
     return errors
 
 
-def template_problem(source: str, html: bool = False) -> str | None:
+def template_problem(source: str, html: bool = False, pdf: bool = False) -> str | None:
     """Why a template cannot be used, or None. The rendering sandbox decides (syntax, unknown names,
-    a trial render on sample data); without it, a Jinja2 syntax check."""
+    a trial render on sample data; for the PDF letter, characters its fonts cannot print); without
+    it, a Jinja2 syntax check."""
     if not source.strip():
         return None
     try:
@@ -321,7 +323,7 @@ def template_problem(source: str, html: bool = False) -> str | None:
     except ImportError:
         validate_template = _jinja_syntax_check
     try:
-        found = validate_template(source, html=html)
+        found = validate_template(source, html=html, pdf=pdf)
     except Exception as exc:  # the sandbox reports a bad template by raising
         return _describe(exc)
     if not found:
@@ -331,7 +333,7 @@ def template_problem(source: str, html: bool = False) -> str | None:
     return "; ".join(str(problem) for problem in found)
 
 
-def _jinja_syntax_check(source: str, html: bool = False) -> None:
+def _jinja_syntax_check(source: str, html: bool = False, pdf: bool = False) -> None:
     from jinja2.sandbox import SandboxedEnvironment
 
     SandboxedEnvironment().parse(source)
