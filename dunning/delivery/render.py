@@ -14,7 +14,7 @@ from typing import Any
 from . import formatting
 from .pdf import body_paragraphs, render_pdf
 from .sandbox import Source, TemplateError, render_templates
-from .templates import choose_template
+from .templates import TemplateChoice
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,15 @@ def _one_line(subject: str) -> str:
 def render_email(letter: Any) -> RenderedEmail:
     """Subject, plain text and HTML of the letter's email. Raises TemplateMissing or TemplateError."""
     target = _target(letter)
-    template = choose_template(target.procedure_code, target.level, "email", target.language)
+    return _email(target, _choice(target, ("email",)))
+
+
+def _choice(target: _Target, channels: tuple[str, ...]) -> TemplateChoice:
+    return TemplateChoice(target.procedure_code, target.level, channels, target.language)
+
+
+def _email(target: _Target, choice: TemplateChoice) -> RenderedEmail:
+    template = choice.pick("email")
     locale = reader_locale(target.data, template.language)
     sources = [Source(template.subject), Source(template.body_text), Source(template.body_html, html=True)]
     subject, text, html = render_templates(sources, target.data, locale)
@@ -84,17 +92,28 @@ def render_email(letter: Any) -> RenderedEmail:
     return RenderedEmail(_one_line(subject), text.strip() + "\n", html, template.language)
 
 
-def render_letter(letter: Any) -> RenderedLetter:
-    """The email parts and the PDF letter. Raises TemplateMissing, TemplateError or pdf.PdfError."""
+def render_pdf_letter(letter: Any) -> bytes:
+    """The PDF letter alone. Raises TemplateMissing, TemplateError or pdf.PdfError."""
     target = _target(letter)
-    email = render_email(letter)
-    template = choose_template(target.procedure_code, target.level, "pdf", target.language)
+    return _pdf(target, _choice(target, ("pdf",)))
+
+
+def _pdf(target: _Target, choice: TemplateChoice) -> bytes:
+    template = choice.pick("pdf")
     locale = reader_locale(target.data, template.language)
     title, body = render_templates([Source(template.subject), Source(template.body_text)], target.data, locale)
     paragraphs = body_paragraphs(body)
     if not paragraphs:
         raise TemplateError(f"the PDF template (level {template.level}, {template.language}) rendered an empty "
                             f"body", "empty")
-    pdf = render_pdf(target.data, paragraphs, title=_one_line(title) or None, locale=locale,
-                     language=template.language, logo=target.logo)
+    return render_pdf(target.data, paragraphs, title=_one_line(title) or None, locale=locale,
+                      language=template.language, logo=target.logo)
+
+
+def render_letter(letter: Any) -> RenderedLetter:
+    """The email parts and the PDF letter. Raises TemplateMissing, TemplateError or pdf.PdfError."""
+    target = _target(letter)
+    choice = _choice(target, ("email", "pdf"))  # both templates in one read
+    email = _email(target, choice)
+    pdf = _pdf(target, choice)
     return RenderedLetter(email.subject, email.text, email.html, pdf, email.language)

@@ -35,21 +35,37 @@ def _has_body(template: Template) -> bool:
 
 def choose_template(procedure_code: str | None, level: int, channel: str, language: str | None) -> Template:
     """The template for a letter, with fallbacks; raises TemplateMissing naming what was looked for."""
-    languages = language_candidates(language)
-    rows = list(Template.objects.filter(channel=channel, level__lte=level, language__in=_spellings(languages))
-                .select_related("procedure"))
-    own = [t for t in rows if t.procedure is not None and procedure_code and t.procedure.code == procedure_code]
-    shared = [t for t in rows if t.procedure is None]
-    for lang in languages:
-        for lvl in sorted({t.level for t in rows}, reverse=True):
-            for group in (own, shared):
-                for template in group:
-                    if _normal(template.language) == lang and template.level == lvl and _has_body(template):
-                        return template
-    raise TemplateMissing(
-        f"no {channel} template for level {level} or below in {', '.join(languages)} "
-        f"(procedure {procedure_code or '-'} or the global templates); install the default templates "
-        f"(dunning.delivery.defaults.install_default_templates) or write one")
+    return TemplateChoice(procedure_code, level, (channel,), language).pick(channel)
+
+
+class TemplateChoice:
+    """The stored templates a letter may use on some channels, read in one query; `pick` one per channel.
+
+    A letter's email and PDF are chosen from one read instead of one query each.
+    """
+
+    def __init__(self, procedure_code: str | None, level: int, channels: tuple[str, ...], language: str | None):
+        self.procedure_code, self.level, self.language = procedure_code, level, language
+        self.languages = language_candidates(language)
+        self.rows = list(Template.objects.filter(channel__in=channels, level__lte=level,
+                                                 language__in=_spellings(self.languages))
+                         .select_related("procedure").order_by("id"))
+
+    def pick(self, channel: str) -> Template:
+        rows = [t for t in self.rows if t.channel == channel]
+        code = self.procedure_code
+        own = [t for t in rows if t.procedure is not None and code and t.procedure.code == code]
+        shared = [t for t in rows if t.procedure is None]
+        for lang in self.languages:
+            for lvl in sorted({t.level for t in rows}, reverse=True):
+                for group in (own, shared):
+                    for template in group:
+                        if _normal(template.language) == lang and template.level == lvl and _has_body(template):
+                            return template
+        raise TemplateMissing(
+            f"no {channel} template for level {self.level} or below in {', '.join(self.languages)} "
+            f"(procedure {code or '-'} or the global templates); install the default templates "
+            f"(dunning.delivery.defaults.install_default_templates) or write one")
 
 
 def _normal(language: str) -> str:
