@@ -23,29 +23,24 @@ def find_customer(number: str, company: str | None):
     from dunning.models import Customer, customer_key
 
     rows = Customer.objects.filter(key=customer_key(number)).select_related("company")
-    if company:
-        rows = rows.filter(company__code=company)
-    found = list(rows[:2])
-    if not found:
-        where = f" in company {company}" if company else ""
-        raise CommandError(f"no customer {number!r}{where}")
-    if len(found) > 1:
-        raise CommandError(f"customer {number!r} exists in several companies "
-                           f"({', '.join(sorted(c.company.code for c in rows))}); give --company")
-    return found[0]
+    return _only(rows, f"customer {number!r}", company)
 
 
 def find_invoice(number: str, company: str | None):
     from dunning.models import Invoice
 
     rows = Invoice.objects.filter(number=number).select_related("company", "customer")
+    return _only(rows, f"invoice {number!r}", company)
+
+
+def _only(rows, what: str, company: str | None):
+    """The one row named; a clear error when there is none, or one in each of several companies."""
     if company:
         rows = rows.filter(company__code=company)
     found = list(rows[:2])
     if not found:
-        where = f" in company {company}" if company else ""
-        raise CommandError(f"no invoice {number!r}{where}")
+        raise CommandError(f"no {what}" + (f" in company {company}" if company else ""))
     if len(found) > 1:
-        raise CommandError(f"invoice {number!r} exists in several companies "
-                           f"({', '.join(sorted(i.company.code for i in rows))}); give --company")
+        companies = ", ".join(sorted(row.company.code for row in rows))
+        raise CommandError(f"{what} exists in several companies ({companies}); give --company")
     return found[0]
