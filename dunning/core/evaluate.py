@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from .balance import open_amount, open_credit
 from .decision import DataIssue, Decisions, LetterDecision, Skip, Waiver
-from .facts import Credit, Customer, RecordKey, Snapshot
+from .facts import Credit, Customer, Level, RecordKey, Snapshot
 from .history import HistoryIndex, item_memory, record_history
 from .letter import RecordDecider
 from .level import ranked
@@ -71,12 +71,16 @@ def evaluate(snapshot: Snapshot) -> Decisions:
     credits = _open_credits(snapshot)
     charge_origins = frozenset(i.origin_letter for i in open_items if i.kind == "charge" and i.origin_letter)
     past = HistoryIndex(snapshot.history)  # each record reads its own letters, not the company's
+    ranked_levels: dict[int, tuple[Level, ...]] = {}  # id of a snapshot procedure -> its levels ranked
     for key in sorted(records, key=lambda k: (k.customer, k.currency, k.invoice or "")):
         record = records[key]
         numbers = frozenset(c.item.number for c in record.candidates)
         history = record_history(past.letters_for(key, numbers), key, numbers, open_numbers, charge_origins)
         offsets = credits.get((key.customer, key.currency), []) if key.invoice is None else []
-        decider = RecordDecider(snapshot.company, as_of, record, ranked(record.procedure.levels), history, memory,
+        levels = ranked_levels.get(id(record.procedure))
+        if levels is None:  # once per procedure, not per record
+            levels = ranked_levels[id(record.procedure)] = ranked(record.procedure.levels)
+        decider = RecordDecider(snapshot.company, as_of, record, levels, history, memory,
                                 offsets, snapshot.rates, snapshot.minor_units)
         outcome = decider.decide()
         if decider.missing_rate:
