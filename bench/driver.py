@@ -70,20 +70,31 @@ def table(rows: list[dict]) -> str:
 def section(rows: list[dict], args) -> str:
     first = rows[0]
     engine = "PostgreSQL" if args.postgres else f"SQLite {sqlite3.sqlite_version}"
-    render = (f"PDF rendering (render_letter: PDF + email, {first['render_letters']} letters of the smallest size): "
-              f"**{first['render_letters_per_s']:.1f} letters/s** on one process."
-              if "render_letters_per_s" in first else f"PDF rendering: {first.get('render_note', 'not measured')}.")
+    render = render_line(first)
+    loads = [load for r in rows for load in r.get("load", [])] or [0.0]
     return "\n".join([
         START,
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `bench/run {' '.join(sys.argv[1:])}`".rstrip()
         + f" — {engine}, Python {platform.python_version()}, {first['cpus']} CPUs ({platform.machine()}), "
-        f"settled history with status `{args.history_status}`.",
+        f"settled history with status `{args.history_status}`; 1-minute load average "
+        f"{min(loads):.1f}–{max(loads):.1f} while measuring"
+        + (" (above the CPU count: other work was slowing every figure)." if max(loads) > first["cpus"] else "."),
         "",
         table(rows),
         "",
         render,
         END,
     ])
+
+
+def render_line(first: dict) -> str:
+    if "render_letters_per_s" not in first:
+        return f"PDF rendering: {first.get('render_note', 'not measured')}."
+    line = (f"PDF rendering (render_letter: PDF + email, {first['render_letters']} letters of the smallest size): "
+            f"**{first['render_letters_per_s']:.1f} letters/s** on one process")
+    parts = [f"{label} alone {first[key]:.1f} letters/s" for label, key in
+             (("PDF", "render_pdf_letters_per_s"), ("email", "render_email_letters_per_s")) if key in first]
+    return line + (f" ({'; '.join(parts)})." if parts else ".")
 
 
 def write(text: str) -> None:

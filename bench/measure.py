@@ -16,8 +16,12 @@ Timings (wall clock, best of --repeat):
   dry_run       run_dunning(dry_run=True): facts, decisions, nothing written;
   run           run_dunning(deliver=False) on a fresh copy of the day: letters written, not sent;
   rerun         the same run again the same day (finds its letters, makes none);
-  render        render_letter() per letter for --render letters (PDF + email), letters per second.
-Query counts come from Django's CaptureQueriesContext around the run.
+  render        render_letter() per letter for --render letters (PDF + email), letters per second;
+                also the PDF alone (render_pdf_letter) and the email alone (render_email), so a
+                regression in either shows.
+Query counts: every statement the run sends (execute and executemany), counted by a
+connection.execute_wrapper. (Django's CaptureQueriesContext keeps at most 9,000 queries and then
+counts 0: the old figures for 50k were that cap, not the run.)
 """
 from __future__ import annotations
 
@@ -127,9 +131,30 @@ def best(repeat: int, fn) -> float:
     return min(times)
 
 
+class QueryCount:
+    """Counts the statements sent on the connection inside the block (no cap, unlike the debug log)."""
+
+    def __init__(self, connection):
+        self.connection, self.count = connection, 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __enter__(self):
+        self._wrapper = self.connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._wrapper.__exit__(*exc)
+
+    def __len__(self):
+        return self.count
+
+
 def measure(args) -> dict:
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from dunning.models import Allocation, Company, Invoice, Letter
     from dunning.services.run import run_dunning
@@ -150,39 +175,48 @@ def measure(args) -> dict:
     result = {"baseline_s": best(args.repeat, baseline), "open_scan_s": best(args.repeat, open_scan)}
     result["dry_run_s"] = best(args.repeat, lambda: run_dunning(as_of=AS_OF, company="BENCH", dry_run=True))
 
-    with CaptureQueriesContext(connection) as queries:
+    with QueryCount(connection) as queries:
         started = time.perf_counter()
         outcome = run_dunning(as_of=AS_OF, company="BENCH", deliver=False)
         result["run_s"] = time.perf_counter() - started
     result["run_queries"] = len(queries)
     result["letters"] = len(outcome.letters)
     result["run_errors"] = outcome.errors
-    with CaptureQueriesContext(connection) as queries:
+    with QueryCount(connection) as queries:
         started = time.perf_counter()
         run_dunning(as_of=AS_OF, company="BENCH", deliver=False)
         result["rerun_s"] = time.perf_counter() - started
     result["rerun_queries"] = len(queries)
 
     if args.render:
-        result.update(render_rate(Letter.objects.filter(company=company).order_by("id")[:args.render]))
+        # loaded as delivery loads them (send.py _load): with their company
+        result.update(render_rate(Letter.objects.filter(company=company).select_related("company", "customer")
+                                  .order_by("id")[:args.render]))
     return result
 
 
 def render_rate(letters) -> dict:
-    """PDF and email of each letter, as delivery makes them; letters per second."""
+    """PDF and email of each letter, as delivery makes them; letters per second. Also each part alone."""
     try:
-        from dunning.delivery.render import render_letter
+        from dunning.delivery import render
     except ImportError:
         return {"render_note": "render_letter not available"}
     letters = list(letters)
     if not letters:
         return {"render_note": "no letters to render"}
-    render_letter(letters[0])  # first call compiles fonts and templates once per process
-    started = time.perf_counter()
-    for letter in letters:
-        render_letter(letter)
-    seconds = time.perf_counter() - started
-    return {"render_letters": len(letters), "render_s": seconds, "render_letters_per_s": len(letters) / seconds}
+    render.render_letter(letters[0])  # first call starts the worker, loads fonts and compiles templates
+    result = {"render_letters": len(letters)}
+    parts = [("render", render.render_letter), ("render_email", render.render_email)]
+    if hasattr(render, "render_pdf_letter"):
+        parts.append(("render_pdf", render.render_pdf_letter))
+    for name, function in parts:
+        started = time.perf_counter()
+        for letter in letters:
+            function(letter)
+        seconds = time.perf_counter() - started
+        result[f"{name}_s"] = seconds
+        result[f"{name}_letters_per_s"] = len(letters) / seconds
+    return result
 
 
 def main(argv=None) -> int:
@@ -191,7 +225,9 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     counts = fill(args.open, args.total, args.history_status, args.seed)
     fill_s = time.perf_counter() - started
+    load_before = os.getloadavg()[0]
     figures = measure(args)
+    figures["load"] = [load_before, os.getloadavg()[0]]  # other work on the machine skews every figure
     print(json.dumps({"open": args.open, "total": args.total, "history_status": args.history_status,
                       "database": "postgresql" if "postgres" in args.database else "sqlite",
                       "cpus": os.cpu_count(), "fill_s": fill_s, **counts, **figures}))
