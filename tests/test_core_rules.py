@@ -170,6 +170,20 @@ def test_minimum_interval_holds_a_rise_and_says_why():
     assert (letter.level, lines(letter)) == (2, {"INV-1": (D("1000.00"), 34, 2)})
 
 
+def test_a_letter_held_in_review_counts_its_interval_and_repeat_from_the_day_it_went_out():
+    """Written 2024-01-28, approved and sent 2024-02-02: the interval of 7 days ends 2024-02-09, not 02-04."""
+    items = [invoice("INV-1", "1000.00", DUE)]
+    history = [sent("L-1", date(2024, 1, 28), 1, {"INV-1": 1}, sent_on=date(2024, 2, 2))]
+    held = evaluate(snapshot(date(2024, 2, 4), items, history=history))  # level 2 met, 2 days after sending
+    assert [(s.code, s.reason) for s in held.skips] == [
+        ("interval", "last letter 2 days ago; minimum interval 7 days")]
+    assert only_letter(evaluate(snapshot(date(2024, 2, 9), items, history=history))).level == 2
+    repeating = procedure(STANDARD[:1], repeat_days=10)
+    assert evaluate(snapshot(date(2024, 2, 11), items, repeating, history=history)).letters == ()
+    again = only_letter(evaluate(snapshot(date(2024, 2, 12), items, repeating, history=history)))
+    assert (again.repeat, again.level) == (True, 1)
+
+
 # --- pre-due, pause, dispute, tolerance -------------------------------------------------------
 
 def test_pre_due_level_duns_inside_its_window_and_the_interval_applies():

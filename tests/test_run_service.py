@@ -142,6 +142,27 @@ def test_review_procedure_puts_letters_in_review(company, customer, invoice, pro
     assert list(Letter.objects.values_list("state", "procedure_code", "level")) == [("review", "R", 2)]
 
 
+def test_the_interval_counts_from_the_day_a_reviewed_letter_was_actually_sent(company, customer, invoice,
+                                                                             procedure):
+    """Written on 07-03, left in review until 07-08 (Berlin): the next letter waits until 07-15, not 07-10."""
+    from dunning.services.letters import letter_approve
+
+    procedure("R", sending="review")
+    acme = company("CO1", timezone="Europe/Berlin")
+    invoice(customer(acme, "C1"), "100.00", date(2024, 6, 2), number="INV-1")
+    run_dunning(as_of=date(2024, 7, 3), deliver=False)  # 31 days overdue: level 2 of 1/30/60
+    letter = Letter.objects.get()
+    letter_approve(letter)
+    letter_mark_sent(letter, datetime(2024, 7, 7, 22, 30, tzinfo=timezone.utc))  # 00:30 on 07-08 in Berlin
+    invoice(Letter.objects.get().customer, "50.00", date(2024, 5, 1), number="INV-0")  # a level-3 item appears
+
+    early = run_dunning(as_of=date(2024, 7, 14), dry_run=True)
+    assert [(s.code, s.reason) for s in early.companies[0].decisions.skips] == [
+        ("interval", "last letter 6 days ago; minimum interval 7 days")]
+    (made,) = run_dunning(as_of=date(2024, 7, 15), dry_run=True).letters
+    assert made.decision.level == 3
+
+
 def test_one_company_can_be_run_alone(standard, company, customer, invoice):
     a, b = company("A"), company("B")
     invoice(customer(a, "C1"), "100.00", date(2024, 6, 1), number="A-1")

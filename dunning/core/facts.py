@@ -142,6 +142,12 @@ class PastLetter:
     fee_level: int | None = None  # the level whose fee this letter charged
     interest_until: Mapping[str, Day] = field(default_factory=dict)
     repeat: bool = False
+    sent_on: Day | None = None  # the day it actually went out, when later than its date (held in review)
+
+    @property
+    def counted_from(self) -> Day:
+        """Intervals and repeats count from the day a letter actually went out."""
+        return self.sent_on if self.sent_on is not None and self.sent_on > self.date else self.date
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ class RecordHistory:
 
     @property
     def last_sent(self) -> PastLetter | None:
-        return self.sent[-1] if self.sent else None
+        """The letter that went out last (a letter held in review counts from the day it was sent)."""
+        return max(self.sent, key=_went_out, default=None)
 
     @property
     def last_in_cycle(self) -> PastLetter | None:
-        return self.cycle[-1] if self.cycle else None
+        return max(self.cycle, key=_went_out, default=None)
 
     @property
     def highest_in_cycle(self) -> int:
@@ -38,6 +39,10 @@ class RecordHistory:
     def interest_charged_until(self, item: str) -> date | None:
         ends = [letter.interest_until[item] for letter in self.sent if item in letter.interest_until]
         return max(ends, default=None)
+
+
+def _went_out(letter: PastLetter) -> tuple[date, date, str]:
+    return (letter.counted_from, letter.date, letter.number)
 
 
 def record_history(letters: Iterable[PastLetter], record: RecordKey, record_items: frozenset[str],

@@ -117,13 +117,13 @@ class RecordDecider:
     def _repeat_due(self) -> bool:
         last = self.history.last_in_cycle
         days = self.proc.repeat_days
-        return bool(days and last and (self.as_of - last.date).days >= days)
+        return bool(days and last and (self.as_of - last.counted_from).days >= days)
 
     def _interval_skip(self) -> Skip | None:
         last = self.history.last_sent
         if last is None:
             return None
-        since = (self.as_of - last.date).days
+        since = (self.as_of - last.counted_from).days
         minimum = max(self.proc.min_interval_days, 1)  # never two letters to a record on one day
         if since < minimum:
             return self.skip("interval", f"last letter {since} days ago; minimum interval "

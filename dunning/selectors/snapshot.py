@@ -23,6 +23,7 @@ from dunning.models import Allocation, Credit, Customer, Invoice, Letter, Letter
 from dunning.models.money import from_minor, minor_units, to_minor
 from dunning.services.assignment import ordered_rules, procedures_for, rules_use_balance
 
+from .company_date import company_zone
 from .procedures import all_procedures, level_currencies
 from .rates import rates_as_of
 
@@ -195,16 +196,24 @@ def _history(company, as_of, scope, by_id, exclude_letter):
         if interest_until is not None:
             until[letter_id][number] = interest_until
     history, numbers = [], {}
+    zone = company_zone(company)
     for row in letters.values("id", "customer_id", "currency", "invoice_key", "date", "level", "state",
-                              "fee_level", "repeat").order_by("date", "id"):
+                              "fee_level", "repeat", "sent_at", "printed_at").order_by("date", "id"):
         number = str(row["id"])
         numbers[number] = row["id"]
         record = facts.RecordKey(by_id[row["customer_id"]].number, row["currency"], row["invoice_key"] or None)
         history.append(facts.PastLetter(number=number, record=record, date=row["date"], level=row["level"],
                                         state=HISTORY_STATES[row["state"]], items=levels.get(row["id"], {}),
                                         fee_level=row["fee_level"], interest_until=until.get(row["id"], {}),
-                                        repeat=row["repeat"]))
+                                        repeat=row["repeat"], sent_on=_went_out_on(row, zone, as_of)))
     return history, numbers
+
+
+def _went_out_on(row: dict, zone, as_of: date) -> Optional[date]:
+    """The local day a letter went out when that is known by `as_of` (a later send leaves its date)."""
+    went_out = row["sent_at"] or row["printed_at"]
+    day = went_out.astimezone(zone).date() if went_out else None
+    return day if day is not None and day <= as_of else None
 
 
 def _with_charge_origins(items, history):
