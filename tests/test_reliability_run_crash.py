@@ -282,10 +282,6 @@ def test_send_killed_where_the_product_has_no_hook_then_send_again(database, smt
 # What the run tests above needed a separate `dunning send` for
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="services/run.py run_dunning() calls _deliver() only when this run made new "
-                                       "letters, and deliver_queued(run.pk) only looks at this run's letters: letters "
-                                       "a killed run committed stay queued (or 'sending') until someone runs "
-                                       "`dunning send`; an hourly `dunning run` never sends them")
 @pytest.mark.parametrize("step", ["committed", "finished", "taken"])
 def test_running_again_alone_delivers_what_a_killed_run_left(database, smtp_server, step):
     extra = {"DUNNING_TEST_CRASH_AT": step} if step == "taken" else {"KILL_RUN_AT": step}
@@ -298,9 +294,6 @@ def test_running_again_alone_delivers_what_a_killed_run_left(database, smtp_serv
     assert "sending" not in states.values()
 
 
-@pytest.mark.xfail(strict=True, reason="nothing marks a Run whose process died: it stays status='running' with no "
-                                       "finished_at and no error for ever (services/run.py _run_started/_run_finished "
-                                       "have no recovery like delivery/send.py recover_interrupted)")
 def test_a_killed_run_is_not_left_running_for_ever(database, smtp_server):
     assert dunning(database, smtp_server, "run", "--as-of", AS_OF,
                    KILL_RUN_AT="letters_written").returncode == -signal.SIGKILL
@@ -308,4 +301,4 @@ def test_a_killed_run_is_not_left_running_for_ever(database, smtp_server):
 
     (killed, _), (_, status) = runs(database)
     assert status == "finished"
-    assert dict(runs(database))[killed] != "running"
+    assert dict(runs(database))[killed] == "interrupted"

@@ -48,9 +48,9 @@ def between_decision_and_delivery(monkeypatch, action):
     """Do `action` after the run committed its letters and before it hands them to delivery."""
     original = run_service._deliver
 
-    def deliver(run, result):
+    def deliver(*args):
         action()
-        return original(run, result)
+        return original(*args)
 
     monkeypatch.setattr(run_service, "_deliver", deliver)
 

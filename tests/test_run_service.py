@@ -284,3 +284,31 @@ def test_reading_a_company_takes_the_same_queries_for_10_or_200_customers(
     assert [(a.date, a.amount) for a in first.allocations] == [(date(2024, 6, 10), Decimal("20.00"))]
     assert snapshot.customers[f"Q{customers}-C0"].procedure == "standard"
     assert snapshot.history[0].items == {f"Q{customers}-INV-0-1": 1}
+
+
+def test_a_run_whose_process_died_is_marked_interrupted_by_the_next_one_and_a_live_one_is_not(
+        standard, company, customer, invoice, monkeypatch):
+    import subprocess
+
+    from dunning.services.worker import worker_identity
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = Run.objects.create(as_of=date(2025, 3, 14), parameters={"worker": {**worker_identity(), "pid": gone.pid,
+                                                                              "start": "1"}})
+    live = Run.objects.create(as_of=date(2025, 3, 14), parameters={"worker": worker_identity()})
+    elsewhere = Run.objects.create(as_of=date(2025, 3, 14),
+                                   parameters={"worker": {**worker_identity(), "host": "worker-7"}})
+
+    run_dunning(as_of=date(2025, 3, 15), deliver=False)
+    assert {r.pk: r.status for r in Run.objects.filter(pk__in=[dead.pk, live.pk, elsewhere.pk])} == {
+        dead.pk: "interrupted", live.pk: "running", elsewhere.pk: "running"}  # another machine: trusted for a lease
+    dead.refresh_from_db()
+    assert dead.finished_at is not None
+    assert dead.errors == ["interrupted: the process making this run stopped before it finished"]
+    assert AuditEvent.objects.filter(action="run_interrupted", object_id=str(dead.pk)).count() == 1
+
+    monkeypatch.setenv("DUNNING_RUN_LEASE_SECONDS", "0")
+    run_dunning(as_of=date(2025, 3, 15), deliver=False)
+    assert Run.objects.get(pk=elsewhere.pk).status == "interrupted"
+    assert Run.objects.get(pk=live.pk).status == "running"

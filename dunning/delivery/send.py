@@ -15,10 +15,9 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import timedelta
 from email import message_from_bytes
 from email.policy import SMTP
 from email.utils import parseaddr
@@ -33,6 +32,7 @@ from django.utils import timezone
 from dunning.models import AuditEvent, Letter, LetterDocument
 from dunning.services.letters import LetterStateError, letter_mark_sent
 from dunning.services.recheck import recheck_before_delivery
+from dunning.services.worker import lease_from_environment, worker_alive, worker_identity
 
 from .email import AddressError, BuiltEmail, build_letter_email, letter_recipients
 from .outbox import FolderOutbox
@@ -79,13 +79,12 @@ def crash_point(step: str) -> None:
 # Public entry points
 # --------------------------------------------------------------------------------------------
 
-def deliver_queued(run_id: int | None = None, *, transport: Transport | None = None) -> DeliverySummary:
-    """Deliver every queued letter (of one run, if given); interrupted deliveries go to review first."""
+def deliver_queued(run_id: int | None = None, *, company_ids: Collection[int] | None = None,
+                   customer_ids: Collection[int] | None = None, transport: Transport | None = None) -> DeliverySummary:
+    """Deliver every queued letter (of one run, companies or customers, if given); interrupted ones go to review first."""
     transport = transport or transport_from_settings()
-    summary = DeliverySummary(recovered=recover_interrupted(run_id))
-    letters = Letter.objects.filter(state="queued")
-    if run_id is not None:
-        letters = letters.filter(run_id=run_id)
+    summary = DeliverySummary(recovered=recover_interrupted(run_id, company_ids=company_ids, customer_ids=customer_ids))
+    letters = _scoped(Letter.objects.filter(state="queued"), run_id, company_ids, customer_ids)
     for letter_id in letters.order_by("id").values_list("id", flat=True):
         try:
             summary.states[letter_id] = _deliver(letter_id, "email", transport)
@@ -290,19 +289,32 @@ def letter_resend(letter_id: int, actor: str, *, transport: Transport | None = N
 # Interrupted deliveries
 # --------------------------------------------------------------------------------------------
 
-def recover_interrupted(run_id: int | None = None) -> list[int]:
+def recover_interrupted(run_id: int | None = None, *, company_ids: Collection[int] | None = None,
+                        customer_ids: Collection[int] | None = None) -> list[int]:
     """Letters left in "sending" by a worker that is gone: unknown, then review. Returns their ids."""
-    letters = Letter.objects.filter(state="sending")
+    letters = _scoped(Letter.objects.filter(state="sending"), run_id, company_ids, customer_ids)
+    return [letter.pk for letter in letters.select_related("company", "customer") if _recover(letter)]
+
+
+def _scoped(letters, run_id, company_ids, customer_ids):
     if run_id is not None:
         letters = letters.filter(run_id=run_id)
-    return [letter.pk for letter in letters.select_related("company", "customer") if _recover(letter)]
+    if company_ids is not None:
+        letters = letters.filter(company_id__in=list(company_ids))
+    if isinstance(customer_ids, range):  # a partition: a range of ids, not a list of millions
+        letters = letters.filter(customer_id__gte=customer_ids.start, customer_id__lt=customer_ids.stop)
+    elif customer_ids is not None:
+        letters = letters.filter(customer_id__in=list(customer_ids))
+    return letters
 
 
 def _recover(letter: Letter) -> bool:
     taken = (AuditEvent.objects.filter(object_type="letter", object_id=str(letter.pk), action="letter_taken")
              .order_by("-id").first())
     worker = (taken.data or {}).get("worker") if taken else None
-    if worker_alive(worker, taken.at if taken else letter.state_changed_at):
+    # Off this machine the take is trusted for a lease longer than every retry of one letter.
+    lease = lease_from_environment("DUNNING_SENDING_LEASE_SECONDS", 900)
+    if worker_alive(worker, taken.at if taken else letter.state_changed_at, lease):
         return False
     reason = "delivery was interrupted after the letter was taken; it may or may not have gone out"
     with transaction.atomic():
@@ -312,47 +324,3 @@ def _recover(letter: Letter) -> bool:
     log.warning("letter %s: interrupted delivery, sent to review", letter.pk)
     return True
 
-
-def worker_identity() -> dict[str, str | int]:
-    """Who is sending: host, boot, PID namespace, PID and the process's start time."""
-    return {"host": socket.gethostname(), "boot": _read("/proc/sys/kernel/random/boot_id"),
-            "pidns": _pid_namespace(), "pid": os.getpid(), "start": _process_start(os.getpid())}
-
-
-def worker_alive(worker: dict | None, taken_at) -> bool:
-    """True while the worker that took a letter may still be sending it.
-
-    On this machine (same boot and PID namespace) we can look: the process with that PID and start
-    time still runs. Elsewhere we cannot, so the take is trusted for a lease
-    (DUNNING_SENDING_LEASE_SECONDS, default 900, longer than every retry of one letter).
-    """
-    here = worker_identity()
-    if worker and all(worker.get(k) == here[k] for k in ("host", "boot", "pidns")) and here["boot"]:
-        pid = int(worker.get("pid", 0))
-        return pid == here["pid"] or (_process_start(pid) == worker.get("start") != "")
-    lease = timedelta(seconds=float(os.environ.get("DUNNING_SENDING_LEASE_SECONDS", "900")))
-    return taken_at is not None and timezone.now() - taken_at < lease
-
-
-def _process_start(pid: int) -> str:
-    """Start time of a process in clock ticks since boot ('' when it does not exist): PIDs get reused."""
-    stat = _read(f"/proc/{pid}/stat")
-    if not stat:
-        return ""
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 and fields[0] not in ("Z", "X") else ""
-
-
-def _pid_namespace() -> str:
-    try:
-        return os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return ""
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="ascii") as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""

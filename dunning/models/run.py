@@ -9,8 +9,8 @@ class Run(models.Model):
     dry_run = models.BooleanField(default=False)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, default="running",
-                              choices=[(s, s) for s in ("running", "finished", "failed")])
+    status = models.CharField(max_length=12, default="running",
+                              choices=[(s, s) for s in ("running", "finished", "failed", "interrupted")])
     parameters = models.JSONField(default=dict)
     counts = models.JSONField(default=dict, help_text="Letters by level and channel")
     errors = models.JSONField(default=list)

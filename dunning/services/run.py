@@ -29,6 +29,7 @@ from dunning.selectors.snapshot import CompanyFacts, build_company_facts
 
 from .audit import event, events_recorded
 from .letter_create import LetterBatch, letter_create
+from .worker import lease_from_environment, worker_alive, worker_identity
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,8 @@ def run_dunning(as_of: Optional[date] = None, company: Optional[str] = None, dry
             result.errors.append(f"{row.code}: {type(exc).__name__}: {exc}")
     if run is not None:
         _run_finished(run, result, started)
-        if deliver and any(c.letters for c in result.companies):
-            _deliver(run, result)
+        if deliver:
+            _deliver(run, result, [row.pk for row in companies], customer_ids)
     return result
 
 
@@ -109,12 +110,33 @@ def _companies(code: Optional[str]) -> list[Company]:
 def _run_started(as_of, companies, dry_run, now, customer_ids) -> Run:
     parameters = {"as_of": as_of.isoformat() if as_of else None, "company": companies[0].code if companies else None,
                   "dry_run": dry_run, "now": now.isoformat(),
-                  "customers": _describe(customer_ids)}
+                  "customers": _describe(customer_ids), "worker": worker_identity()}
     try:
+        runs_interrupted_closed()
         return Run.objects.create(as_of=as_of, company=companies[0] if companies else None, dry_run=dry_run,
                                   parameters=parameters)
     except OperationalError as exc:
         raise RunBusy(f"the database is busy with another run; try again when it finishes ({exc})") from exc
+
+
+def runs_interrupted_closed() -> list[int]:
+    """Runs whose process died before it finished are marked interrupted, so none says "running" for ever.
+
+    What such a run committed stays (each company is all or nothing); the next run makes the rest and
+    delivers what it left queued. Off this machine the run is trusted for DUNNING_RUN_LEASE_SECONDS.
+    """
+    lease = lease_from_environment("DUNNING_RUN_LEASE_SECONDS", 12 * 3600)
+    closed = []
+    for run in Run.objects.filter(status="running").order_by("id"):
+        if worker_alive((run.parameters or {}).get("worker"), run.started_at, lease):
+            continue
+        reason = "interrupted: the process making this run stopped before it finished"
+        if Run.objects.filter(pk=run.pk, status="running").update(
+                status="interrupted", finished_at=timezone.now(), errors=[*run.errors, reason]):
+            event("run_interrupted", run, reason=reason).save()
+            log.warning("run %s was interrupted; marked so", run.pk)
+            closed.append(run.pk)
+    return closed
 
 
 def _describe(customer_ids) -> Optional[object]:
@@ -243,8 +265,12 @@ def _run_finished(run, result: RunResult, started: float) -> None:
     event("run_finished", run, letters=run.counts.get("letters", 0), errors=len(result.errors)).save()
 
 
-def _deliver(run, result: RunResult) -> None:
-    """Hand the committed letters to delivery, when the delivery part is installed."""
+def _deliver(run, result: RunResult, company_ids: list[int], customer_ids) -> None:
+    """Hand the committed letters of the run's companies to delivery, when the delivery part is installed.
+
+    Not only this run's: letters an interrupted run committed, or approved from review, are waiting too,
+    and an hourly run is what sends them.
+    """
     try:
         from dunning.delivery.send import deliver_queued
     except ModuleNotFoundError as exc:
@@ -252,7 +278,7 @@ def _deliver(run, result: RunResult) -> None:
             return
         raise
     try:
-        deliver_queued(run.pk)
+        deliver_queued(company_ids=company_ids, customer_ids=customer_ids)
     except Exception as exc:  # letters stay queued (or unknown -> review); the run itself is done
         log.exception("delivery after run %s failed", run.pk)
         result.errors.append(f"delivery: {type(exc).__name__}: {exc}")
