@@ -45,6 +45,32 @@ def test_non_utf8_byte_late_in_a_large_file_is_found(tmp_path):
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_utf8_then_windows_1252_is_refused_at_the_line_where_the_mix_starts(tmp_path, newline):
+    """Two exports pasted together: found by the scan, past the first chunk, before any row is read."""
+    head = ("customer,name\nC1,Müller\n" + "C2,Smith\n" * 150_000).replace("\n", newline).encode("utf-8")
+    path = tmp_path / "f.csv"
+    path.write_bytes(head + f"C3,Caf\xe9{newline}".encode("cp1252"))
+    assert path.stat().st_size > 1 << 20
+    with pytest.raises(ReadError) as caught:
+        detect_encoding(path)
+    assert caught.value.line == 150_003
+    assert "0xE9 is not UTF-8" in caught.value.reason and "mixes encodings" in caught.value.reason
+
+
+def test_windows_1252_with_only_ascii_before_its_first_accent_is_not_a_mix(tmp_path):
+    path = write(tmp_path, "f.csv", "customer,name\nC1,Smith\nC2,Müller – Straße\n", encoding="cp1252")
+    assert detect_encoding(path) == "cp1252"
+
+
+@pytest.mark.parametrize("encoding, named", [("utf-16-le", "UTF-16-LE"), ("utf-16-be", "UTF-16-BE")])
+def test_utf16_without_byte_order_mark_is_refused_naming_it(tmp_path, encoding, named):
+    path = write(tmp_path, "f.csv", "customer;name\nC1;Müller – Straße\n", encoding=encoding)
+    with pytest.raises(ReadError) as caught, open_table(path):
+        pass
+    assert named in caught.value.reason and "\x00" not in caught.value.reason
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_line_endings(tmp_path, newline):
     path = write(tmp_path, "f.csv", "a,b\n1,2\n3,4\n", newline=newline)
     _, rows = rows_of(path)

@@ -43,10 +43,6 @@ def test_windows_1252_file_loads_its_names_right(tmp_path, acme):
     assert Customer.objects.get(number="C1").name == "Café Noir – Société"
 
 
-@pytest.mark.xfail(strict=True, reason="importers/reading.py detect_encoding() falls back to cp1252 for the whole "
-                                       "file when any byte is not UTF-8, so a file that mixes UTF-8 and cp1252 rows "
-                                       "(two exports pasted together) is committed with mojibake names "
-                                       "('MÃ¼ller GmbH') and no report")
 def test_a_file_that_mixes_utf8_and_windows_1252_is_not_loaded_with_garbled_names(tmp_path, acme):
     path = tmp_path / "pasted.csv"
     path.write_bytes((GENERIC_HEADER + "\nC1,Müller GmbH,A-1,2026-01-01,2026-01-31,EUR,10.00\n").encode("utf-8")
@@ -62,9 +58,6 @@ def test_a_file_that_mixes_utf8_and_windows_1252_is_not_loaded_with_garbled_name
         assert any(r.line in (2, 3) and "encod" in r.reason.lower() for r in result.rejected), result.errors
 
 
-@pytest.mark.xfail(strict=True, reason="importers/reading.py detect_encoding() only recognises UTF-16 by its BOM: a "
-                                       "UTF-16 file without one is read as cp1252 and refused with a header full of "
-                                       "NUL characters instead of a reason naming the encoding")
 def test_utf16_without_a_byte_order_mark_is_refused_naming_the_encoding(tmp_path, acme):
     path = tmp_path / "utf16.csv"
     path.write_bytes((GENERIC_HEADER + "\nC1,Müller GmbH,A-1,2026-01-01,2026-01-31,EUR,10.00\n").encode("utf-16-le"))

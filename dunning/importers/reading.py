@@ -1,8 +1,9 @@
 """A CSV or XLSX file as a stream of (line number, row dict), never read whole into memory.
 
 CSV: the encoding is found by a byte scan in chunks (UTF-8 with or without BOM, UTF-16 with BOM,
-else Windows-1252, else Latin-1 when the file has bytes Windows-1252 leaves undefined), the
-delimiter by trying `,` `;` tab `|` on the first lines. Line endings LF, CRLF and CR all work.
+else Windows-1252, else Latin-1 when the file has bytes Windows-1252 leaves undefined; UTF-16
+without BOM and files mixing UTF-8 with another encoding are refused), the delimiter by trying
+`,` `;` tab `|` on the first lines. Line endings LF, CRLF and CR all work.
 The line number of a row is the physical line it starts on (the header is line 1), so an error
 points at the line a person sees in an editor.
 
@@ -56,34 +57,73 @@ class Table:
 
 
 def detect_encoding(path: Path) -> str:
-    """Find the encoding by reading the bytes once in chunks; memory stays at one chunk."""
+    """Find the encoding by reading the bytes once in chunks; memory stays at one chunk.
+
+    Refused (ReadError) rather than guessed: UTF-16 without a byte order mark, and a file whose
+    text is UTF-8 up to some byte and not after it (two exports pasted together): any single
+    encoding would load one of the two parts with garbled names.
+    """
     with open(path, "rb") as fh:
-        head = fh.read(4)
+        head = fh.read(4096)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
+        if utf16 := _utf16_without_bom(head):
+            raise ReadError(0, f"the file looks like {utf16} text without a byte order mark, which cannot be "
+                               "read safely; save it again as UTF-8")
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
-        undefined = False
+        line, after_cr = 1, False  # where the UTF-8 scan is, to name the line a mix starts on
+        non_ascii = undefined = False
         utf8 = True
         while chunk := fh.read(CHUNK):
             if utf8:
                 try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
+                    text = decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
                     utf8 = False
+                    text = exc.object[:exc.start].decode("utf-8")
+                    if non_ascii or not text.isascii():
+                        raise ReadError(line + _line_breaks(text, after_cr), _mixed(exc.object[exc.start])) from None
+                else:
+                    non_ascii = non_ascii or not text.isascii()
+                    line += _line_breaks(text, after_cr)
+                    after_cr = text.endswith("\r") or (after_cr and not text)
             if not utf8 and not CP1252_UNDEFINED.isdisjoint(chunk):
                 undefined = True
                 break
         if utf8:
             try:
                 decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
+            except UnicodeDecodeError as exc:
                 utf8 = False
+                if non_ascii:
+                    raise ReadError(line, _mixed(exc.object[exc.start])) from None
     if utf8:
         return "utf-8"
     return "latin-1" if undefined else "cp1252"
+
+
+def _mixed(byte: int) -> str:
+    return (f"byte 0x{byte:02X} is not UTF-8 though the text before it is: the file mixes encodings "
+            "(two exports pasted together?); save it again as UTF-8")
+
+
+def _line_breaks(text: str, after_cr: bool) -> int:
+    """Line ends in text as the CSV reader counts them (LF, CRLF, CR), a CRLF split by a chunk once."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n") - (after_cr and text.startswith("\n"))
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """Mostly-ASCII UTF-16 has a NUL in every other byte: odd bytes for little-endian, even for big."""
+    pairs = len(head) // 2
+    even, odd = head[0:2 * pairs:2].count(0), head[1:2 * pairs:2].count(0)
+    if pairs >= 2 and odd * 2 > pairs and even * 10 < odd:
+        return "UTF-16-LE"
+    if pairs >= 2 and even * 2 > pairs and odd * 10 < even:
+        return "UTF-16-BE"
+    return None
 
 
 def sniff_delimiter(sample: str) -> str:
