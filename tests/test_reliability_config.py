@@ -102,9 +102,6 @@ def test_a_negative_fee_percent_is_refused_by_the_level_form(english):
     assert any(e.startswith("level 2.fee_percent: a fee of -1% is outside 0 to 100") for e in form.non_field_errors())
 
 
-@pytest.mark.xfail(strict=True, reason="models/procedure.py LevelAmount has no clean(): a negative fixed fee or "
-                                       "threshold saved through a form or the admin is accepted (the rule exists in "
-                                       "services/validation.py _amount_errors but only procedure_save uses it)")
 @pytest.mark.parametrize(("kind", "currency", "amount_minor"), [("fee", "EUR", -500), ("min_item", "EUR", -100),
                                                                 ("min_total", "XYZ", 5000), ("fee", "eur", 500)],
                          ids=["negative-fee", "negative-threshold", "unknown-currency", "lower-case-currency"])
@@ -116,9 +113,6 @@ def test_a_nonsense_amount_is_refused_by_the_level_amount_form(english, kind, cu
     assert not form.is_valid()
 
 
-@pytest.mark.xfail(strict=True, reason="services/validation.py level_clean() drops every '.templates' error, so a "
-                                       "level saved through a form may send by a channel that has no template in the "
-                                       "default language at all; the letter then fails at send (TemplateMissing)")
 def test_a_level_form_refuses_a_channel_without_a_default_language_template(db):
     Template.objects.create(level=1, channel="pdf", language="en", subject="Reminder", body_text="Please pay.")
     procedure_save("PAPER", name="Paper", levels=[{"days": 1, "channels": "print"}])
@@ -131,9 +125,6 @@ def test_a_level_form_refuses_a_channel_without_a_default_language_template(db):
     assert any("has no email template in the default language (en)" in e for e in form.non_field_errors())
 
 
-@pytest.mark.xfail(strict=True, reason="services/validation.py template_clean() checks only the template's syntax: "
-                                       "moving the only English template of a used level to another language is "
-                                       "accepted and leaves the procedure without a default-language text")
 def test_a_template_form_refuses_to_take_away_the_default_language(db):
     for channel in ("email", "pdf"):
         Template.objects.create(level=1, channel=channel, language="en", subject="Reminder", body_text="Please pay.")
@@ -147,8 +138,6 @@ def test_a_template_form_refuses_to_take_away_the_default_language(db):
     assert not form.is_valid()
 
 
-@pytest.mark.xfail(strict=True, reason="there is no dunning/admin.py: no model is registered with the admin, so the "
-                                       "admin offers no way to save a procedure, level or template at all")
 def test_the_admin_saves_configuration_through_the_models_clean(db, rf, admin_user):
     from django.contrib import admin
 

@@ -51,6 +51,9 @@ class Level(models.Model):
         ordering = ["days"]
         constraints = [models.UniqueConstraint(fields=["procedure", "days"], name="level_unique_days")]
 
+    def __str__(self) -> str:
+        return f"level {self.number or '?'} ({self.days} days)"
+
     def clean(self) -> None:
         """Refuse a level that breaks its procedure (duplicate days, fee over 100%, ...)."""
         from dunning.services.validation import level_clean
@@ -69,6 +72,12 @@ class LevelAmount(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["level", "kind", "currency"], name="level_amount_unique")]
+
+    def clean(self) -> None:
+        """Refuse a negative amount or a currency that is not an ISO code (e.g. 'eur'), as procedure_save does."""
+        from dunning.services.validation import level_amount_clean
+
+        level_amount_clean(self)
 
 
 class AssignmentRule(models.Model):

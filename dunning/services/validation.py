@@ -282,8 +282,18 @@ def _amount_errors(amount: AmountDraft, where: str) -> list[ConfigError]:
 
 
 def _template_errors(draft: ProcedureDraft, ranked: Sequence[LevelDraft]) -> list[ConfigError]:
+    errors = _missing_template_errors(draft.templates, ranked)
+    used_levels = range(1, len(ranked) + 1)
+    for template in draft.templates:
+        if template.procedure_specific or template.level in used_levels:
+            errors += template_errors(template)
+    return errors
+
+
+def _missing_template_errors(templates: Sequence[TemplateDraft], ranked: Sequence[LevelDraft]) -> list[ConfigError]:
+    """Each channel of each level needs its templates in the default language, the fallback of every language."""
     errors = []
-    have = {(t.level, t.channel, t.language) for t in draft.templates}
+    have = {(t.level, t.channel, t.language) for t in templates}
     for rank, level in enumerate(ranked, 1):
         for channel in level.channel_list():
             for template_channel in TEMPLATE_CHANNELS.get(channel, ()):
@@ -292,10 +302,6 @@ def _template_errors(draft: ProcedureDraft, ranked: Sequence[LevelDraft]) -> lis
                         f"level {rank}.templates",
                         f"level {rank} sends by {channel} but has no {template_channel} template in the default "
                         f"language ({DEFAULT_LANGUAGE}); add one for this procedure or a global one"))
-    used_levels = range(1, len(ranked) + 1)
-    for template in draft.templates:
-        if template.procedure_specific or template.level in used_levels:
-            errors += template_errors(template)
     return errors
 
 
@@ -420,16 +426,79 @@ def procedure_clean(procedure: Any) -> None:
 
 
 def level_clean(level: Any) -> None:
-    """The level's procedure as it would be with this level saved (others as stored)."""
+    """The level's procedure as it would be with this level saved (others as stored).
+
+    Of the templates, only this level's are checked: another level that this one pushes down a rank
+    is already named by the numbering error. A new procedure (the admin enters it with its levels)
+    has no stored levels yet: the level is checked on its own, the admin's inline checks them together.
+    """
+    if level.procedure_id is None and not type(level).procedure.is_cached(level):
+        return  # no procedure chosen: the form already says so
     procedure = level.procedure
-    others = [level_draft(lv) for lv in procedure.levels.prefetch_related("amounts").exclude(pk=level.pk)]
-    draft = procedure_draft(procedure, levels=[*others, level_draft(level)])
-    errors = [e for e in validate_procedure(draft) if not e.field.endswith(".templates")]
+    this = level_draft(level)
+    if not procedure.pk:
+        errors = _level_errors(this, level.number or 1)
+    else:
+        others = [level_draft(lv) for lv in procedure.levels.prefetch_related("amounts").exclude(pk=level.pk)]
+        draft = procedure_draft(procedure, levels=[*others, this])
+        rank = next(n for n, lv in enumerate(sorted(draft.levels, key=lambda lv: lv.days), 1) if lv is this)
+        errors = [e for e in validate_procedure(draft)
+                  if not e.field.endswith(".templates") or e.field == f"level {rank}.templates"]
+    if errors:
+        raise ConfigurationInvalid(errors)
+
+
+def level_amount_clean(amount: Any) -> None:
+    """One per-currency amount on its own, by the rule `procedure_save` applies to the same line."""
+    if amount.kind not in AMOUNT_KINDS or not amount.currency or amount.amount_minor is None:
+        return  # the form already names the missing or invalid field
+    level = amount.level if amount.level_id else None
+    where = f"level {level.number}" if level is not None and level.number else "level"
+    errors = _amount_errors(AmountDraft(amount.kind, amount.currency,
+                                        _amount_from_minor(amount.amount_minor, amount.currency)), where)
     if errors:
         raise ConfigurationInvalid(errors)
 
 
 def template_clean(template: Any) -> None:
-    errors = template_errors(template)
+    """Syntax, and that changing a stored template leaves every procedure its default-language text."""
+    errors = template_errors(template) + _default_language_taken_away(template)
     if errors:
         raise ConfigurationInvalid(errors)
+
+
+def template_delete_clean(template: Any) -> None:
+    """Deleting a template must not leave a procedure without its default-language text either."""
+    errors = _default_language_taken_away(None, stored=template)
+    if errors:
+        raise ConfigurationInvalid(errors)
+
+
+def _default_language_taken_away(template: Any, stored: Any = None) -> list[ConfigError]:
+    """What a stored default-language template moved to another language, channel, level or procedure
+    (or deleted: template None) leaves without a template: the same check as `procedure_save`, before
+    and after, for each procedure the template served or will serve."""
+    from dunning.models import Procedure, Template
+
+    if stored is None:
+        stored = Template.objects.filter(pk=template.pk).first() if template.pk else None
+    key = ("procedure_id", "level", "channel", "language")
+    if stored is None or stored.language != DEFAULT_LANGUAGE or (template is not None and all(
+            getattr(stored, name) == getattr(template, name) for name in key)):
+        return []
+    owners = {stored.procedure_id, template.procedure_id if template is not None else stored.procedure_id}
+    procedures = Procedure.objects.all() if None in owners else Procedure.objects.filter(pk__in=owners)
+    what = "this template" if template is not None else "this template deleted"
+    undo = "leave this template as it was" if template is not None else "keep this template"
+    errors = []
+    for procedure in procedures.order_by("code"):
+        draft = procedure_draft(procedure)
+        ranked = sorted(draft.levels, key=lambda lv: lv.days)
+        before = {str(e) for e in _missing_template_errors(draft.templates, ranked)}
+        if stored.procedure_id in (None, procedure.pk):
+            draft.templates.remove(template_draft(stored))
+        if template is not None and template.procedure_id in (None, procedure.pk):
+            draft.templates.append(template_draft(template))
+        errors += [ConfigError(f"procedure {procedure.code} {e.field}", f"with {what} {e.message} first, or {undo}")
+                   for e in _missing_template_errors(draft.templates, ranked) if str(e) not in before]
+    return errors
