@@ -17,6 +17,9 @@ class Template(models.Model):
         constraints = [models.UniqueConstraint(fields=["procedure", "level", "channel", "language"],
                                                name="template_unique")]
 
+    def __str__(self) -> str:
+        return f"level {self.level} {self.channel} template ({self.language})"
+
     def clean(self) -> None:
         """Refuse a template that does not parse, naming the line."""
         from dunning.services.validation import template_clean
