@@ -6,7 +6,6 @@ not matter, time only moves levels up, and a fee is charged once per record, lev
 """
 from __future__ import annotations
 
-import random
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta

@@ -12,10 +12,10 @@ from decimal import Decimal
 import pytest
 
 from dunning.core import evaluate
-from dunning.core.facts import Allocation, Credit, Item, PastLetter, RecordKey
+from dunning.core.facts import Allocation, Credit, Item, PastLetter
 
 from . import load, to_facts
-from .expect import assert_case_letters, expected_letters, letters_of, skip_reasons
+from .expect import assert_case_letters, expected_letters, skip_reasons
 
 
 def evaluate_case(case: dict):
