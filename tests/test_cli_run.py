@@ -161,3 +161,33 @@ def test_backtest_reports_letters_per_level(seeded):
     assert (report["days"], report["companies"], report["letters"]) == (43, ["CO1"], 5)
     assert [(lv["level"], lv["letters"], lv["invoices"], lv["paid"], lv["share_paid"]) for lv in report["levels"]] == [
         (1, 3, 3, 0, "0.0000"), (2, 2, 2, 0, "0.0000")]
+
+
+BIG_LETTER = r"""
+import sys
+from datetime import date
+from dunning import bootstrap
+bootstrap.setup(sys.argv[1]); bootstrap.migrate()
+from dunning.models import Company, Customer, Invoice, customer_key
+from dunning.services.setup import ensure_default_setup
+
+ensure_default_setup()
+co = Company.objects.create(code="CO1", name="Acme GmbH", base_currency="EUR", timezone="Europe/Berlin")
+c1 = Customer.objects.create(company=co, number="C1", key=customer_key("C1"), name="Big buyer", currency="EUR")
+Invoice.objects.bulk_create(Invoice(company=co, customer=c1, number=f"INV-{n:04}", currency="EUR", amount_minor=1000,
+                                    due_date=date(2025, 2, 1), issue_date=date(2025, 1, 2)) for n in range(1200))
+"""
+
+
+def test_letters_lists_a_letter_with_more_items_than_sqlite_takes_parameters(tmp_path):
+    """1,200 invoices on one letter: listing it once failed on SQLite (one condition per invoice)."""
+    url = f"sqlite:///{tmp_path / 'dunning.sqlite3'}"
+    seeded = subprocess.run([sys.executable, "-c", BIG_LETTER, url], capture_output=True, text=True, timeout=120)
+    assert seeded.returncode == 0, seeded.stderr
+    assert dunning(url, "run", "--as-of", "2025-03-15", "--no-deliver").returncode == 0
+
+    for args in (["--json"], ["--csv", str(tmp_path / "letters.csv")], []):
+        done = dunning(url, "letters", *args)
+        assert done.returncode == 0, done.stderr
+    (letter,) = json.loads(dunning(url, "letters", "--json").stdout)["letters"]
+    assert (len(letter["items"]), letter["total"], letter["items"][0]["invoice"]) == (1200, "12000.00", "INV-0000")

@@ -20,9 +20,14 @@ def register(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from dunning.models import Letter, Run
+    from django.db.models import Prefetch
 
-    letters = Letter.objects.select_related("company", "customer").prefetch_related("items__invoice")
+    from dunning.models import Letter, LetterItem, Run
+
+    # Items with their invoice joined: prefetching the invoices separately makes one condition per invoice
+    # on SQLite past 999 of them, deeper than SQLite parses ("Expression tree is too large").
+    items = Prefetch("items", LetterItem.objects.select_related("invoice"))
+    letters = Letter.objects.select_related("company", "customer").prefetch_related(items)
     if args.run is not None:
         if not Run.objects.filter(pk=args.run).exists():
             raise CommandError(f"no run with id {args.run}")
