@@ -124,10 +124,11 @@ def test_preview_explains_every_decision_in_words(books):
 
     page = ok(url, "preview", "--as-of", "2025-03-15")
 
-    assert "CO1 as of 2025-03-15: 1 letter(s), 1 record(s) without" in page
+    assert "CO1 as of 2025-03-15: 1 letter(s), 1 record(s) without a letter, 0 data problem(s)" in page
     assert "C1 EUR: level 2, total 1250.00 - INV-1 is 43 days overdue; level 2 starts at 30" in page
     assert "INV-2  due 2025-02-10  33 days  250.00  level 2" in page
     assert "C2: nothing - paused (in talks)" in page
+    assert ok(url, "preview", "--as-of", "2024-01-01").splitlines()[1:] == ["  nothing open or overdue on this date"]
 
 
 def test_the_review_queue_approve_remove_and_refusals(books):

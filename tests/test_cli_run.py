@@ -191,3 +191,14 @@ def test_letters_lists_a_letter_with_more_items_than_sqlite_takes_parameters(tmp
         assert done.returncode == 0, done.stderr
     (letter,) = json.loads(dunning(url, "letters", "--json").stdout)["letters"]
     assert (len(letter["items"]), letter["total"], letter["items"][0]["invoice"]) == (1200, "12000.00", "INV-0000")
+
+
+def test_letters_json_shows_what_makes_each_total(seeded):
+    url, _ = seeded
+    dunning(url, "run", "--as-of", "2025-03-15", "--no-deliver")
+
+    rows = json.loads(dunning(url, "letters", "--json").stdout)["letters"]
+
+    assert [(r["dunned"], r["fee"], r["interest"], r["credits"], r["total"]) for r in rows] == [
+        ("1250.00", "0.00", "0.00", "0.00", "1250.00"), ("200.00", "0.00", "0.00", "0.00", "200.00")]
+    assert rows[0]["reasons"] == ["INV-1 is 43 days overdue; level 2 starts at 30"]

@@ -60,3 +60,8 @@ def test_missing_column_and_unknown_profile(tmp_path):
     code, _, err = dunning(tmp_path, "import", "--profile", "nope", path)
     assert (code, err) == (2, "dunning import: unknown profile 'nope' (known: ibm-ar, highradius, cassandra, generic, "
                               "or a .toml file)\n")
+
+
+def test_a_file_that_is_not_there_is_named_and_nothing_else(tmp_path):
+    code, out, err = dunning(tmp_path, "import", "--profile", "generic", str(tmp_path / "nope.csv"))
+    assert (code, out, err) == (2, "", f"dunning import: {tmp_path / 'nope.csv'}: no such file\n")

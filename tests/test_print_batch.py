@@ -92,9 +92,11 @@ def test_print_batch_command_writes_the_pdf_and_confirms(paper_letters, tmp_path
 
     target = tmp_path / "batch.pdf"
     assert main(["print-batch", "--output", str(target)]) == 0
-    ids = ",".join(str(paper_letters[n].pk) for n in ("C-1", "C-20", "C-3"))
+    first, *_, last = pks = sorted(paper_letters[n].pk for n in ("C-1", "C-20", "C-3"))
+    assert pks == list(range(first, first + 3))
+    ids = f"{first}-{last}"  # a range, so a batch of hundreds stays one line to paste
     assert capsys.readouterr().out.splitlines() == [
-        f"3 letter(s) in {target}: {ids}", f"After printing: dunning print-batch --letters {ids} --confirm"]
+        f"3 letter(s) in {target}", f"After printing: dunning print-batch --letters {ids} --confirm"]
 
     assert main(["print-batch", "--output", str(target), "--letters", ids, "--confirm"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "Marked printed: 3"
@@ -115,3 +117,15 @@ def test_printing_again_on_purpose_is_recorded(paper_letters, tmp_path, capsys):
     assert (event.action, event.actor) == ("letter_reprinted", "jo")
     assert main(["print-batch", "--reprint"]) == 2
     assert "--reprint needs --letters IDS" in capsys.readouterr().err
+
+
+def test_letter_ids_are_shown_and_taken_as_ranges(paper_letters, tmp_path, capsys):
+    from dunning.cli import main
+    from dunning.cli.print_cmd import id_ranges
+
+    assert id_ranges([7, 3, 4, 5, 9, 10, 12]) == "3-5,7,9-10,12"
+    one = paper_letters["C-1"].pk
+    assert main(["print-batch", "--output", str(tmp_path / "b.pdf"), "--letters", f"{one}-{one}"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"1 letter(s) in {tmp_path / 'b.pdf'}"
+    assert main(["print-batch", "--output", str(tmp_path / "b.pdf"), "--letters", "3-x"]) == 2
+    assert "letter ids and ranges separated by commas (e.g. 3,7-12), not '3-x'" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from dunning.cli import CommandError
 
@@ -45,6 +46,8 @@ def register(subparsers) -> None:
 def handle(args: argparse.Namespace) -> int:
     from dunning.importers.load import import_file
 
+    if not Path(args.file).is_file():
+        raise CommandError(f"{args.file}: no such file")
     try:
         result = import_file(args.file, args.profile, company=args.company, currency=args.currency,
                              skip_bad_rows=args.skip_bad_rows, as_of=args.as_of or date.today(),

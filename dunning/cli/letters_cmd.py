@@ -78,11 +78,17 @@ def letter_json(letter) -> dict:
     from dunning.models.money import from_minor
 
     cur = letter.currency
-    return {
+
+    def amount(minor: int) -> str:
+        return str(from_minor(minor, cur))
+
+    return {  # total = dunned + fee + interest + credits (credits negative), as `dunning run --json` shows it
         "id": letter.pk, "run": letter.run_id, "company": letter.company.code, "customer": letter.customer.number,
         "currency": cur, "invoice": letter.invoice_key or None, "date": letter.date.isoformat(),
         "level": letter.level, "state": letter.state, "channels": letter.channels.split(","),
-        "total": str(from_minor(letter.total_minor, cur)),
+        "total": amount(letter.total_minor), "dunned": amount(letter.dunned_minor), "fee": amount(letter.fee_minor),
+        "interest": amount(letter.interest_minor), "credits": amount(-letter.credit_minor),
+        "reasons": list(letter.reasons),
         "items": [{"invoice": i.invoice.number, "open_amount": str(from_minor(i.open_minor, cur)),
                    "days_overdue": i.days_overdue, "level": i.level}
                   for i in sorted(letter.items.all(), key=lambda i: i.invoice.number)],

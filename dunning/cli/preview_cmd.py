@@ -49,7 +49,9 @@ def handle(args: argparse.Namespace) -> int:
 def explained(decisions) -> str:
     """A page a collector reads: each letter with its lines and reasons, then who gets nothing and why."""
     lines = [f"{decisions.company} as of {decisions.as_of}: {len(decisions.letters)} letter(s), "
-             f"{len(decisions.skips)} record(s) without"]
+             f"{len(decisions.skips)} record(s) without a letter, {len(decisions.data_issues)} data problem(s)"]
+    if not (decisions.letters or decisions.skips or decisions.data_issues):
+        lines.append("  nothing open or overdue on this date")
     for letter in decisions.letters:
         what = f" invoice {letter.record.invoice}" if letter.record.invoice else ""
         lines.append(f"  {letter.customer}{what} {letter.currency}: level {letter.level}"

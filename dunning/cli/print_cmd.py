@@ -39,8 +39,8 @@ def handle(args: argparse.Namespace) -> int:
         return 0
     output = Path(args.output)
     output.write_bytes(make_print_batch(letters, duplex=args.duplex))
-    ids = ",".join(str(letter.pk) for letter in letters)
-    print(f"{len(letters)} letter(s) in {output}: {ids}")
+    ids = id_ranges(letter.pk for letter in letters)
+    print(f"{len(letters)} letter(s) in {output}")
     if args.reprint:
         record_reprint(letters, args.actor)
         print(f"Recorded as printed again by {args.actor}")
@@ -56,9 +56,13 @@ def _chosen(ids_text: str):
     from dunning.models import Letter
 
     try:
-        ids = {int(part) for part in ids_text.split(",") if part.strip()}
+        ids = set()
+        for part in filter(None, (p.strip() for p in ids_text.split(","))):
+            first, _, last = part.partition("-")
+            ids.update(range(int(first), int(last or first) + 1))
     except ValueError as exc:
-        raise CommandError(f"--letters takes letter ids separated by commas, not {ids_text!r}") from exc
+        raise CommandError(f"--letters takes letter ids and ranges separated by commas (e.g. 3,7-12), "
+                           f"not {ids_text!r}") from exc
     letters = list(Letter.objects.filter(pk__in=ids).select_related("company", "customer"))
     missing = ids - {letter.pk for letter in letters}
     if missing:
@@ -67,3 +71,20 @@ def _chosen(ids_text: str):
     if unfit:
         raise CommandError(f"not printable: {', '.join(unfit)}; only queued or sent letters can be printed")
     return sort_for_printing(letters)
+
+
+def id_ranges(ids) -> str:
+    """'1-4,7': a batch of hundreds of letters stays one short line to paste into --letters."""
+    parts, run = [], []
+    for letter_id in sorted(ids):
+        if run and letter_id != run[-1] + 1:
+            parts.append(_span(run))
+            run = []
+        run.append(letter_id)
+    if run:
+        parts.append(_span(run))
+    return ",".join(parts)
+
+
+def _span(run: list[int]) -> str:
+    return str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}"
