@@ -1,7 +1,7 @@
 """The run on a real database: letters made once per record and day, in each company's own calendar."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -312,3 +312,28 @@ def test_a_run_whose_process_died_is_marked_interrupted_by_the_next_one_and_a_li
     run_dunning(as_of=date(2025, 3, 15), deliver=False)
     assert Run.objects.get(pk=elsewhere.pk).status == "interrupted"
     assert Run.objects.get(pk=live.pk).status == "running"
+
+
+def test_partitions_run_alone_make_the_company_run_letters_and_deliver_only_their_own(
+        standard, company, customer, invoice, tmp_path):
+    """A range of customer ids is a partition: evaluated and delivered alone, the same letters as the company at once."""
+    from django.test import override_settings
+
+    acme = company("CO1", base_currency="EUR")
+    customers = [customer(acme, f"C{n}", currency="EUR") for n in range(1, 5)]
+    for n, cust in enumerate(customers, 1):
+        invoice(cust, f"{n}00.00", date(2025, 3, 15) - timedelta(days=10 * n), number=f"INV-{n}")
+    as_of, ids = date(2025, 3, 15), sorted(c.pk for c in customers)
+    whole = [(m.decision.customer, m.decision.level, m.decision.total)
+             for m in run_dunning(as_of=as_of, dry_run=True).letters]
+
+    first = run_dunning(as_of=as_of, customer_ids=range(ids[0], ids[2]), deliver=False)
+    with override_settings(DUNNING_DELIVERY="folder", DUNNING_OUTBOX=str(tmp_path)):
+        second = run_dunning(as_of=as_of, customer_ids=range(ids[2], ids[3] + 1))
+
+    parts = [(m.decision.customer, m.decision.level, m.decision.total) for m in first.letters + second.letters]
+    assert parts == whole == [("C1", 1, Decimal("100.00")), ("C2", 1, Decimal("200.00")),
+                              ("C3", 2, Decimal("300.00")), ("C4", 2, Decimal("400.00"))]
+    assert dict(Letter.objects.values_list("customer__number", "state")) == {
+        "C1": "queued", "C2": "queued", "C3": "sent", "C4": "sent"}  # the other partition's queue is left alone
+    assert len(list(tmp_path.rglob("*.eml"))) == 2

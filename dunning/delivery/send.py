@@ -30,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dunning.models import AuditEvent, Letter, LetterDocument
+from dunning.selectors.snapshot import CustomerScope
 from dunning.services.letters import LetterStateError, letter_mark_sent
 from dunning.services.recheck import recheck_before_delivery
 from dunning.services.worker import lease_from_environment, worker_alive, worker_identity
@@ -301,11 +302,7 @@ def _scoped(letters, run_id, company_ids, customer_ids):
         letters = letters.filter(run_id=run_id)
     if company_ids is not None:
         letters = letters.filter(company_id__in=list(company_ids))
-    if isinstance(customer_ids, range):  # a partition: a range of ids, not a list of millions
-        letters = letters.filter(customer_id__gte=customer_ids.start, customer_id__lt=customer_ids.stop)
-    elif customer_ids is not None:
-        letters = letters.filter(customer_id__in=list(customer_ids))
-    return letters
+    return CustomerScope(customer_ids).filter(letters, "customer_id")  # the run's partition, as it read it
 
 
 def _recover(letter: Letter) -> bool:

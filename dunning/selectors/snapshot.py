@@ -62,7 +62,7 @@ def build_company_facts(company, as_of: date, *, customer_ids: Optional[Collecti
     when (the backtest replays history).
     exclude_letter: leave one letter out of the history (the one being re-checked).
     """
-    scope = _CustomerScope(customer_ids)
+    scope = CustomerScope(customer_ids)
     customers = list(scope.filter(Customer.objects.filter(company=company), "id").select_related("procedure"))
     by_id = {c.id: c for c in customers}
     clamp = _clamp(as_of) if payments_known_now else (lambda day: day)
@@ -92,7 +92,7 @@ def build_company_facts(company, as_of: date, *, customer_ids: Optional[Collecti
                         invoices=invoice_rows, letter_numbers=letter_numbers)
 
 
-class _CustomerScope:
+class CustomerScope:
     """All of a company's customers, a set of them, or a range of ids (a partition)."""
 
     def __init__(self, ids: Optional[Collection[int]]):
