@@ -129,3 +129,5 @@ def test_letter_ids_are_shown_and_taken_as_ranges(paper_letters, tmp_path, capsy
     assert capsys.readouterr().out.splitlines()[0] == f"1 letter(s) in {tmp_path / 'b.pdf'}"
     assert main(["print-batch", "--output", str(tmp_path / "b.pdf"), "--letters", "3-x"]) == 2
     assert "letter ids and ranges separated by commas (e.g. 3,7-12), not '3-x'" in capsys.readouterr().err
+    assert main(["print-batch", "--output", str(tmp_path / "b.pdf"), "--letters", "9-3"]) == 2
+    assert "letter ids and ranges separated by commas (e.g. 3,7-12), not '9-3'" in capsys.readouterr().err

@@ -59,7 +59,10 @@ def _chosen(ids_text: str):
         ids = set()
         for part in filter(None, (p.strip() for p in ids_text.split(","))):
             first, _, last = part.partition("-")
-            ids.update(range(int(first), int(last or first) + 1))
+            first, last = int(first), int(last or first)
+            if last < first:
+                raise ValueError(part)
+            ids.update(range(first, last + 1))
     except ValueError as exc:
         raise CommandError(f"--letters takes letter ids and ranges separated by commas (e.g. 3,7-12), "
                            f"not {ids_text!r}") from exc
